@@ -1,0 +1,49 @@
+"""The composition root: the only place where settings, storage, routes and pages meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, get
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from sqlalchemy import text
+
+from shuchang import __version__
+from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
+from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
+from shuchang.http import handle_exception, platform_of
+from shuchang.platform import Platform
+from shuchang.settings import Settings
+from shuchang.web import console
+
+
+@get("/healthz", sync_to_thread=True, tags=["system"], include_in_schema=True)
+def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Liveness and database reachability."""
+    with platform_of(request).unit(write=False) as session:
+        session.execute(text("SELECT 1"))
+    return {"status": "ok", "version": __version__}
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Litestar:
+    """Build the ASGI app for ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings.from_env()
+    platform = platform or Platform.build(settings)
+    app = Litestar(
+        route_handlers=[healthz, *PARTICIPANT_ROUTES, *EVIDENCE_ROUTES, *console.ROUTES],
+        exception_handlers={Exception: handle_exception},
+        middleware=[console.session_middleware(settings)],
+        template_config=console.template_config(),
+        openapi_config=OpenAPIConfig(
+            title="Shuchang 数场 API",
+            version=__version__,
+            description="Trusted data space (可信数据空间). Errors are RFC 9457 problems.",
+            path="/docs",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        on_shutdown=[lambda: platform.engine.dispose()],
+        debug=False,
+    )
+    app.state.platform = platform
+    return app

@@ -1,0 +1,60 @@
+"""Use cases of the evidence domain: record a state change, read an object's history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shuchang.canonical import digest
+from shuchang.db import utcnow
+from shuchang.domains.evidence.models import OutboxEntry
+from shuchang.domains.evidence.schemas import EvidenceEntry
+
+MAX_FIELD = 128
+
+
+def record(session: Session, kind: str, subject: str, actor: str, payload: dict[str, Any]) -> int:
+    """Append one evidence row in the caller's transaction and return its outbox id.
+
+    ``kind`` names the change (``participant.registered``), ``subject`` the object
+    (``participant:<id>``), ``actor`` who caused it (``participant:<id>``, ``system``,
+    ``cli``). The payload is stored as is and its canonical SHA-256 digest beside it.
+    """
+    for name, value in (("kind", kind), ("subject", subject), ("actor", actor)):
+        if not value or len(value) > MAX_FIELD:
+            raise ValueError(f"evidence {name} must be 1..{MAX_FIELD} characters")
+    entry = OutboxEntry(
+        kind=kind,
+        subject=subject,
+        actor=actor,
+        payload=payload,
+        payload_digest=digest(payload),
+        recorded_at=utcnow(),
+    )
+    session.add(entry)
+    session.flush()
+    return entry.id
+
+
+def history(session: Session, subject: str, limit: int = 200) -> list[EvidenceEntry]:
+    """The evidence entries of one object, oldest first."""
+    rows = session.scalars(
+        select(OutboxEntry)
+        .where(OutboxEntry.subject == subject)
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+    )
+    return [
+        EvidenceEntry(
+            id=row.id,
+            kind=row.kind,
+            subject=row.subject,
+            actor=row.actor,
+            payload=row.payload,
+            payload_digest=row.payload_digest,
+            recorded_at=row.recorded_at,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,172 @@
+"""HTTP plumbing shared by every domain's routes: the platform, the actor, problem responses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from sqlalchemy.orm import Session
+
+from shuchang.domains.participants import access
+from shuchang.domains.participants.schemas import ANONYMOUS, Actor
+from shuchang.errors import (
+    NotFound,
+    PermissionDenied,
+    ShuchangError,
+    Unauthenticated,
+    ValidationFailed,
+)
+from shuchang.platform import Platform
+
+log = logging.getLogger("shuchang")
+PROBLEM_JSON = "application/problem+json"
+
+
+def platform_of(request: Request[Any, Any, Any]) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def presented_key(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def actor_of(
+    session: Session, request: Request[Any, Any, Any], *, allow_inactive: bool = False
+) -> Actor:
+    """The authenticated actor: an API key header, or the console's session cookie."""
+    secret = presented_key(request)
+    if secret is None:
+        secret = request.scope.get("session", {}).get("api_key")
+    return access.authenticate(session, secret, allow_inactive=allow_inactive)
+
+
+def optional_actor(session: Session, request: Request[Any, Any, Any]) -> Actor:
+    """For public routes: the caller if it presented a key, else the anonymous system actor."""
+    if presented_key(request) is None:
+        return ANONYMOUS
+    return actor_of(session, request)
+
+
+def problem_response(error: ShuchangError, request: Request[Any, Any, Any]) -> Response[Any]:
+    return Response(
+        content=error.problem(instance=request.url.path),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+    )
+
+
+# msgspec's validation messages, said in Chinese too (the English stays as msgspec wrote it).
+_ZH_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Expected `(\w+)`, got `(\w+)`"), r"类型错误：应为 \1，实际为 \2"),
+    (re.compile(r"Expected `str` of length <= (\d+)"), r"文本过长：最多 \1 个字符"),
+    (re.compile(r"Expected `str` of length >= (\d+)"), r"文本过短：至少 \1 个字符"),
+    (re.compile(r"Expected `array` of length <= (\d+)"), r"列表过长：最多 \1 项"),
+    (re.compile(r"Expected `array` of length >= (\d+)"), r"列表过短：至少 \1 项"),
+    (re.compile(r"Expected `str` matching regex .*"), "格式不符合要求"),
+    (re.compile(r"Object missing required field `(\w+)`"), r"缺少必填字段 \1"),
+    (re.compile(r"Object contains unknown field `(\w+)`"), r"包含未知字段 \1"),
+    (re.compile(r"Invalid enum value (.*)"), r"取值不在允许范围内：\1"),
+    (re.compile(r"Expected `int` >= (\d+)"), r"数值过小：至少为 \1"),
+    (re.compile(r"Expected `int` <= (\d+)"), r"数值过大：至多为 \1"),
+]
+_FIELD_IN_MESSAGE = re.compile(r"field `(\w+)`|at `\$\.([\w.\[\]]+)`")
+
+
+def say_in_chinese(message: str) -> str:
+    for pattern, replacement in _ZH_PATTERNS:
+        match = pattern.search(message)
+        if match:
+            return match.expand(replacement)
+    return f"取值不合法：{message}"
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    first: dict[str, Any] = {}
+    if isinstance(exc.extra, list) and exc.extra and isinstance(exc.extra[0], dict):
+        first = exc.extra[0]
+    message = str(first.get("message") or exc.detail)
+    # msgspec names the path in its message (`$.roles[0]`, "field `name`"); Litestar's key is
+    # only the parameter ("data" for the whole body), so prefer the message's path.
+    found = _FIELD_IN_MESSAGE.search(message)
+    field = next((g for g in found.groups() if g), None) if found else None
+    if field is None and first.get("key") not in (None, "data"):
+        field = first["key"]
+    error = ValidationFailed(
+        f"Invalid value: {message}",
+        say_in_chinese(message),
+        code="request.invalid_field",
+        field=str(field) if field else None,
+    )
+    return problem_response(error, request)
+
+
+class HttpProblem(ShuchangError):
+    """A framework-level HTTP error (bad method, unreadable body …) said as a problem."""
+
+    def __init__(self, status: int, en: str, zh: str, code: str) -> None:
+        super().__init__(en, zh, code=code)
+        self.http_status = status
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body = super().problem(instance)
+        body["status"] = self.http_status
+        body["title"] = self.message_en
+        return body
+
+
+def _http_problem(exc: HTTPException) -> HttpProblem:
+    detail = str(exc.detail)
+    if exc.status_code == 400:  # noqa: PLR2004 - the body could not be decoded at all
+        return HttpProblem(
+            400, f"Malformed JSON body: {detail}", f"请求体不是合法的 JSON：{detail}", "request.malformed_json"
+        )
+    if isinstance(exc, MethodNotAllowedException):
+        return HttpProblem(
+            405, "Method not allowed", "不支持该请求方法", "route.method_not_allowed"
+        )
+    return HttpProblem(exc.status_code, detail, detail, f"http.{exc.status_code}")
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The one place where errors become RFC 9457 problems."""
+    if isinstance(exc, ShuchangError):
+        return problem_response(exc, request)
+    if isinstance(exc, ValidationException):
+        return _validation_error(request, exc)
+    if isinstance(exc, NotFoundException):
+        return problem_response(
+            NotFound("No such route", "没有该地址", code="route.not_found"), request
+        )
+    if isinstance(exc, HTTPException):
+        problem = _http_problem(exc)
+        response = problem_response(problem, request)
+        response.status_code = problem.http_status
+        return response
+    log.exception("unhandled error on %s", request.url.path)
+    return problem_response(ShuchangError(), request)
+
+
+require = access.require
+
+__all__ = [
+    "PROBLEM_JSON",
+    "PermissionDenied",
+    "Unauthenticated",
+    "actor_of",
+    "handle_exception",
+    "optional_actor",
+    "platform_of",
+    "require",
+]

@@ -1,0 +1,9 @@
+"""Every domain's tables, imported once so that metadata (and Alembic) sees them all."""
+
+from shuchang.db import Base
+from shuchang.domains.evidence import models as evidence_models
+from shuchang.domains.participants import models as participant_models
+
+metadata = Base.metadata
+
+__all__ = ["evidence_models", "metadata", "participant_models"]

@@ -1,0 +1,84 @@
+"""Typed settings, read once from the environment (prefix ``SHUCHANG_``) and passed in.
+
+Every field is documented here; docs/operators.*.md repeat the table for operators.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+ApprovalMode = Literal["auto", "manual"]
+ReviewRule = Literal["strict", "standard", "lenient"]
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'shuchang.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Platform settings. Each field maps to ``SHUCHANG_<FIELD NAME IN CAPITALS>``."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    """SQLAlchemy URL. Default: an SQLite file ``shuchang.db`` in the working directory (WAL).
+    Production: ``postgresql+psycopg://user@host/db``."""
+
+    host: str = "127.0.0.1"
+    """Address `shuchang serve` binds to."""
+
+    port: int = 8600
+    """Port `shuchang serve` binds to."""
+
+    workers: int = 1
+    """Server worker processes for `shuchang serve` (use the core count on PostgreSQL)."""
+
+    secret_key: str = ""
+    """Secret for console session cookies (32+ characters). Empty: derived per database file,
+    which is fine for a pilot but must be set when several processes serve the console."""
+
+    approval: ApprovalMode = "auto"
+    """``auto``: a participant whose verification passes becomes active at once.
+    ``manual``: verified participants wait for an operator's approval (运营者审批)."""
+
+    review_rule: ReviewRule = "standard"
+    """Automatic decision rule for registrations (see docs/operators.en.md#decision-rule):
+    ``strict`` — a trusted credential is required, otherwise rejected;
+    ``standard`` — without a credential the registration needs review (人工复核);
+    ``lenient`` — valid check digits and no duplicate are enough to verify."""
+
+    trusted_issuers_file: str = ""
+    """JSON file listing credential issuers the operator trusts (name, Ed25519 key, revoked
+    credential ids). Also manageable with `shuchang participants issuers`."""
+
+    console_language: Literal["zh-CN", "en"] = "zh-CN"
+    """Default console language; users can switch."""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read every field from ``SHUCHANG_*`` variables once, converting by field type."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"SHUCHANG_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = int(raw) if f.type == "int" else raw
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Fail fast on values the platform cannot run with."""
+        if self.approval not in ("auto", "manual"):
+            raise ValueError(f"SHUCHANG_APPROVAL must be auto or manual, not {self.approval!r}")
+        if self.review_rule not in ("strict", "standard", "lenient"):
+            raise ValueError(f"SHUCHANG_REVIEW_RULE is not a known rule: {self.review_rule!r}")
+        if self.console_language not in ("zh-CN", "en"):
+            raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
