@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from shuchang.app import create_app
 from shuchang.db import make_engine
+from shuchang.domains.evidence.tlog.note import generate_key
 from shuchang.migrations import upgrade
 from shuchang.models import metadata
 from shuchang.platform import Platform
@@ -91,8 +92,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, secret_key="test-secret-key-test-secret-key-0")
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    # The sequencer is driven explicitly in tests (no background thread racing assertions).
+    return Settings(
+        database_url=db_url,
+        secret_key="test-secret-key-test-secret-key-0",
+        log_key_file=str(_log_key(tmp_path)),
+        sequencer=False,
+    )
+
+
+def _log_key(tmp_path: Path) -> Path:
+    path = tmp_path / "log.key"
+    if not path.exists():
+        skey, _ = generate_key(Settings.log_origin)
+        path.write_text(skey + "\n")
+    return path
 
 
 @pytest.fixture

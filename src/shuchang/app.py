@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from shuchang import __version__
 from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
+from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
 from shuchang.http import handle_exception, platform_of
 from shuchang.platform import Platform
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     """Build the ASGI app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
     platform = platform or Platform.build(settings)
+    sequencer = Sequencer(platform) if settings.sequencer else None
     app = Litestar(
         route_handlers=[healthz, *PARTICIPANT_ROUTES, *EVIDENCE_ROUTES, *console.ROUTES],
         exception_handlers={Exception: handle_exception},
@@ -42,7 +44,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             path="/docs",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        on_shutdown=[lambda: platform.engine.dispose()],
+        on_startup=[sequencer.start] if sequencer else [],
+        on_shutdown=[*([sequencer.stop] if sequencer else []), platform.engine.dispose],
         debug=False,
     )
     app.state.platform = platform

@@ -197,9 +197,7 @@ def _register(
 
 
 def keys_file(settings: Settings) -> Path:
-    if settings.is_sqlite:
-        return Path(settings.database_url.split("///", 1)[1]).with_suffix(".demo-keys.json")
-    return Path.cwd() / "shuchang.demo-keys.json"
+    return settings.beside_database("demo-keys.json", "shuchang.demo-keys.json")
 
 
 def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
@@ -221,7 +219,7 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         )
         rules = OnboardingRules(review_rule="standard", approval="auto")
         result = dict(_register(session, m, signer, rules) for m in CAST)
-        issuer_key = path.with_name(path.name.replace("demo-keys.json", "demo-issuer.key"))
+        issuer_key = settings.beside_database("demo-issuer.key", "shuchang.demo-issuer.key")
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))

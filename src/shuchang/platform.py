@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuchang.db import make_engine, make_session_factory, session_scope
+from shuchang.domains.evidence.signing import load_log_signer
+from shuchang.domains.evidence.tlog.note import Ed25519Signer
 from shuchang.domains.participants.service import OnboardingRules
 from shuchang.settings import Settings
 
@@ -19,6 +21,7 @@ class Platform:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    _log_signer: Ed25519Signer | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:
@@ -30,6 +33,13 @@ class Platform:
         return OnboardingRules(
             review_rule=self.settings.review_rule, approval=self.settings.approval
         )
+
+    @property
+    def log_signer(self) -> Ed25519Signer:
+        """The evidence log's checkpoint key, loaded (or created) on first use."""
+        if self._log_signer is None:
+            self._log_signer = load_log_signer(self.settings)
+        return self._log_signer
 
     @contextmanager
     def unit(self, *, write: bool = True) -> Iterator[Session]:

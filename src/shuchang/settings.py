@@ -18,6 +18,19 @@ def _default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'shuchang.db'}"
 
 
+def _convert(name: str, kind: object, raw: str) -> object:
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"SHUCHANG_{name.upper()} must be an integer, not {raw!r}") from None
+    if kind == "bool":
+        if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise ValueError(f"SHUCHANG_{name.upper()} must be true or false, not {raw!r}")
+        return raw.lower() in ("1", "true", "yes")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Platform settings. Each field maps to ``SHUCHANG_<FIELD NAME IN CAPITALS>``."""
@@ -56,6 +69,28 @@ class Settings:
     console_language: Literal["zh-CN", "en"] = "zh-CN"
     """Default console language; users can switch."""
 
+    log_origin: str = "shuchang.local/evidence"
+    """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
+    this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
+
+    log_key_file: str = ""
+    """Signing key of the evidence log, in the Go note format ``PRIVATE+KEY+<origin>+…``.
+    Empty: ``<database file>.log.key`` (SQLite) or ``./shuchang.log.key``, created on first
+    use. Publish the matching verifier key (GET /tlog/vkey) so anyone can verify receipts."""
+
+    sequencer: bool = True
+    """Run the log sequencer inside `serve` (every process may; one sequences at a time)."""
+
+    sequencer_interval_ms: int = 200
+    """How often the sequencer turns new evidence into log leaves."""
+
+    checkpoint_interval_s: int = 5
+    """How often a new signed checkpoint is published while the log grows."""
+
+    witness_keys: str = ""
+    """Verifier keys (``name+hash+base64``) of witnesses whose cosignatures on checkpoints
+    the log accepts, separated by commas."""
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read every field from ``SHUCHANG_*`` variables once, converting by field type."""
@@ -65,7 +100,7 @@ class Settings:
             raw = env.get(f"SHUCHANG_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            values[f.name] = int(raw) if f.type == "int" else raw
+            values[f.name] = _convert(f.name, f.type, raw)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.validate()
         return settings
@@ -82,3 +117,9 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def beside_database(self, suffix: str, fallback: str) -> Path:
+        """A file next to the SQLite database (``<db>.<suffix>``), else ``./<fallback>``."""
+        if self.is_sqlite and "///" in self.database_url:
+            return Path(self.database_url.split("///", 1)[1] + "." + suffix)
+        return Path.cwd() / fallback

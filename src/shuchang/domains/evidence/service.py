@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.canonical import digest
 from shuchang.db import utcnow
-from shuchang.domains.evidence.models import OutboxEntry
+from shuchang.domains.evidence.models import OutboxEntry, PendingEntry
 from shuchang.domains.evidence.schemas import EvidenceEntry
 
 MAX_FIELD = 128
@@ -35,6 +35,7 @@ def record(session: Session, kind: str, subject: str, actor: str, payload: dict[
     )
     session.add(entry)
     session.flush()
+    session.add(PendingEntry(outbox_id=entry.id))
     return entry.id
 
 

@@ -66,6 +66,8 @@ class TlogProof:
     @classmethod
     def from_bytes(cls, data: bytes) -> TlogProof:
         """Parse a receipt. The checkpoint is split off but not yet verified."""
+        if not data.startswith(HEADER.encode() + b"\n"):
+            raise ReceiptError(f"receipt does not start with {HEADER!r}")
         head, sep, checkpoint = data.partition(b"\n\n")
         if not sep:
             raise ReceiptError("receipt has no empty line before its checkpoint")
@@ -73,8 +75,6 @@ class TlogProof:
             lines = head.decode("ascii").split("\n")
         except UnicodeDecodeError:
             raise ReceiptError("receipt proof lines are not ASCII") from None
-        if lines[0] != HEADER:
-            raise ReceiptError(f"receipt does not start with {HEADER!r}")
         pos, extra = 1, None
         if pos < len(lines) and lines[pos].startswith("extra "):
             extra = _decode(lines[pos].removeprefix("extra "), "extra data")

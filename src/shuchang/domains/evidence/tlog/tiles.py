@@ -125,9 +125,11 @@ def parse_tile_path(path: str) -> TileID:
     level = None if match["entries"] else int(match["level"])
     if level is not None and level > MAX_TILE_LEVEL:
         raise TileError(f"tile level {level} is outside 0..{MAX_TILE_LEVEL}")
-    width = TILE_WIDTH if match["width"] is None else int(match["width"])
-    if width >= TILE_WIDTH:
-        raise TileError(f"partial tile width {width} must be below {TILE_WIDTH}")
+    width = TILE_WIDTH
+    if match["width"] is not None:
+        width = int(match["width"])
+        if width >= TILE_WIDTH:
+            raise TileError(f"partial tile width {width} must be below {TILE_WIDTH}")
     return TileID(level, _decode_tile_index(match["index"]), width)
 
 

@@ -1,0 +1,22 @@
+"""Participants (接入认证): onboarding with automatic verification, keys, API keys, connectors.
+
+Other domains import only these names.
+"""
+
+from shuchang.domains.participants.access import authenticate, require, require_self_or
+from shuchang.domains.participants.identifiers import check_identifier, check_resident_id, check_uscc
+from shuchang.domains.participants.schemas import ANONYMOUS, SYSTEM, Actor
+from shuchang.domains.participants.service import OnboardingRules
+
+__all__ = [
+    "ANONYMOUS",
+    "SYSTEM",
+    "Actor",
+    "OnboardingRules",
+    "authenticate",
+    "check_identifier",
+    "check_resident_id",
+    "check_uscc",
+    "require",
+    "require_self_or",
+]
