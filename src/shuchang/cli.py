@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from shuchang import __version__
-from shuchang.domains.evidence.tlog.cli import tlog
+from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
 from shuchang.settings import Settings
 
@@ -113,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

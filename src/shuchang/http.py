@@ -48,7 +48,8 @@ def actor_of(
     """The authenticated actor: an API key header, or the console's session cookie."""
     secret = presented_key(request)
     if secret is None:
-        secret = request.scope.get("session", {}).get("api_key")
+        cookie = request.scope.get("session")
+        secret = cookie.get("api_key") if isinstance(cookie, dict) else None
     return access.authenticate(session, secret, allow_inactive=allow_inactive)
 
 
@@ -130,7 +131,10 @@ def _http_problem(exc: HTTPException) -> HttpProblem:
     detail = str(exc.detail)
     if exc.status_code == 400:  # noqa: PLR2004 - the body could not be decoded at all
         return HttpProblem(
-            400, f"Malformed JSON body: {detail}", f"请求体不是合法的 JSON：{detail}", "request.malformed_json"
+            400,
+            f"Malformed JSON body: {detail}",
+            f"请求体不是合法的 JSON：{detail}",
+            "request.malformed_json",
         )
     if isinstance(exc, MethodNotAllowedException):
         return HttpProblem(

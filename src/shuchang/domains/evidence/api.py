@@ -122,7 +122,9 @@ class TilesController(Controller):
         with platform_of(request).unit(write=False) as s:
             note = logview.served_checkpoint(s)
         if note is None:
-            raise NotFound("No checkpoint published yet", "尚未发布检查点", code="evidence.no_checkpoint")
+            raise NotFound(
+                "No checkpoint published yet", "尚未发布检查点", code="evidence.no_checkpoint"
+            )
         return Response(note, media_type=TEXT, headers=FRESH)
 
     @get("/vkey", sync_to_thread=True, media_type=TEXT)
@@ -141,8 +143,14 @@ class TilesController(Controller):
             size = 0 if latest is None else latest.size
             level = 0 if tile.level is None else tile.level
             if tile.width > tile_width(size, level, tile.index):
-                raise NotFound("Tile not available", "该瓦片尚不存在", code="evidence.tile_not_found")
-            body = _entries(s, tile.index, tile.width) if tile.level is None else _hashes(s, tile.level, tile.index, tile.width)
+                raise NotFound(
+                    "Tile not available", "该瓦片尚不存在", code="evidence.tile_not_found"
+                )
+            body = (
+                _entries(s, tile.index, tile.width)
+                if tile.level is None
+                else _hashes(s, tile.level, tile.index, tile.width)
+            )
         return Response(body, media_type="application/octet-stream", headers=IMMUTABLE)
 
 
@@ -150,7 +158,9 @@ def _hashes(session: Any, level: int, index: int, width: int) -> bytes:
     first = index * TILE_WIDTH
     rows = session.scalars(
         select(LogNode.hash)
-        .where(LogNode.level == level * TILE_HEIGHT, LogNode.idx >= first, LogNode.idx < first + width)
+        .where(
+            LogNode.level == level * TILE_HEIGHT, LogNode.idx >= first, LogNode.idx < first + width
+        )
         .order_by(LogNode.idx)
     ).all()
     return b"".join(rows)
@@ -159,7 +169,9 @@ def _hashes(session: Any, level: int, index: int, width: int) -> bytes:
 def _entries(session: Any, index: int, width: int) -> bytes:
     first = index * TILE_WIDTH
     rows = session.scalars(
-        select(LogLeaf.data).where(LogLeaf.idx >= first, LogLeaf.idx < first + width).order_by(LogLeaf.idx)
+        select(LogLeaf.data)
+        .where(LogLeaf.idx >= first, LogLeaf.idx < first + width)
+        .order_by(LogLeaf.idx)
     ).all()
     return encode_entry_bundle(rows)
 

@@ -34,7 +34,9 @@ class AuditReport:
 
 
 def _stored_leaves(session: Session) -> tuple[list[bytes | None], dict[int, int]]:
-    rows = session.execute(select(LogLeaf.idx, LogLeaf.data, LogLeaf.outbox_id).order_by(LogLeaf.idx))
+    rows = session.execute(
+        select(LogLeaf.idx, LogLeaf.data, LogLeaf.outbox_id).order_by(LogLeaf.idx)
+    )
     by_index: dict[int, bytes] = {}
     outbox_of: dict[int, int] = {}
     for idx, data, outbox_id in rows:
@@ -44,7 +46,9 @@ def _stored_leaves(session: Session) -> tuple[list[bytes | None], dict[int, int]
     return [by_index.get(i) for i in range(size)], outbox_of
 
 
-def _outbox_findings(session: Session, leaves: list[bytes | None], outbox_of: dict[int, int]) -> list[Finding]:
+def _outbox_findings(
+    session: Session, leaves: list[bytes | None], outbox_of: dict[int, int]
+) -> list[Finding]:
     findings = []
     rows = session.execute(
         select(
@@ -60,7 +64,9 @@ def _outbox_findings(session: Session, leaves: list[bytes | None], outbox_of: di
     for idx, outbox_id in outbox_of.items():
         if expected.get(outbox_id) not in (None, leaves[idx]):
             findings.append(
-                Finding(FindingKind.ALTERED, idx, f"outbox entry {outbox_id} no longer matches its leaf")
+                Finding(
+                    FindingKind.ALTERED, idx, f"outbox entry {outbox_id} no longer matches its leaf"
+                )
             )
         elif outbox_id not in expected:
             findings.append(Finding(FindingKind.REMOVED, idx, f"outbox entry {outbox_id} is gone"))
@@ -85,7 +91,11 @@ def audit(session: Session, verifiers: list[Verifier], origin: str) -> AuditRepo
             continue
         if checkpoint.size != row.size or checkpoint.root_hash != row.root:
             report.findings.append(
-                Finding(FindingKind.ROOT_MISMATCH, None, f"checkpoint row {row.size} disagrees with its signed note")
+                Finding(
+                    FindingKind.ROOT_MISMATCH,
+                    None,
+                    f"checkpoint row {row.size} disagrees with its signed note",
+                )
             )
         signed.append((checkpoint.size, checkpoint.root_hash))
     report.findings += audit_leaves(leaves, recorded, signed)

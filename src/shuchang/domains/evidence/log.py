@@ -53,7 +53,7 @@ class NotSequenced(LookupError):
     """The entry exists but is not in a published checkpoint yet."""
 
 
-def leaf_data(
+def leaf_data(  # noqa: PLR0917 - called with a selected row unpacked, in column order
     outbox_id: int, kind: str, subject: str, actor: str, digest: str, at: datetime
 ) -> bytes:
     """The canonical leaf bytes of one outbox entry (see the module docstring)."""
@@ -158,7 +158,9 @@ def sequence(session: Session, batch: int = 5000) -> SequencedBatch:
 
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
-    return session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)).first()
+    return session.scalars(
+        select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)
+    ).first()
 
 
 def publish_checkpoint(session: Session, signer: Signer, origin: str) -> LogCheckpoint:

@@ -7,9 +7,15 @@ import base64
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shuchang.db import utcnow
 from shuchang.domains.evidence import log
 from shuchang.domains.evidence.audit import AuditReport
-from shuchang.domains.evidence.models import LogCheckpoint, LogCosignature, OutboxEntry, PendingEntry
+from shuchang.domains.evidence.models import (
+    LogCheckpoint,
+    LogCosignature,
+    OutboxEntry,
+    PendingEntry,
+)
 from shuchang.domains.evidence.schemas import (
     AuditFinding,
     AuditOut,
@@ -20,8 +26,12 @@ from shuchang.domains.evidence.schemas import (
 )
 from shuchang.domains.evidence.tlog.checkpoint import open_checkpoint
 from shuchang.domains.evidence.tlog.merkle import leaf_hash
-from shuchang.domains.evidence.tlog.note import Ed25519Signer, NoteError, Verifier, parse_verifier_key
-from shuchang.db import utcnow
+from shuchang.domains.evidence.tlog.note import (
+    Ed25519Signer,
+    NoteError,
+    Verifier,
+    parse_verifier_key,
+)
 from shuchang.errors import Conflict, InvalidInput, NotFound, ValidationFailed
 
 
@@ -66,7 +76,9 @@ def served_checkpoint(session: Session) -> bytes | None:
     if latest is None:
         return None
     lines = session.scalars(
-        select(LogCosignature.line).where(LogCosignature.size == latest.size).order_by(LogCosignature.witness)
+        select(LogCosignature.line)
+        .where(LogCosignature.size == latest.size)
+        .order_by(LogCosignature.witness)
     )
     return (latest.note + "".join(lines)).encode()
 
@@ -75,9 +87,9 @@ def status(session: Session, signer: Ed25519Signer) -> LogStatus:
     latest = log.latest_checkpoint(session)
     cosigned = 0
     if latest is not None:
-        cosigned = session.scalar(
-            select(func.count()).where(LogCosignature.size == latest.size)
-        ) or 0
+        cosigned = (
+            session.scalar(select(func.count()).where(LogCosignature.size == latest.size)) or 0
+        )
     return LogStatus(
         origin=signer.name,
         verifier_key=signer.verifier().vkey,
@@ -102,7 +114,9 @@ def consistency(session: Session, size1: int, size2: int) -> ConsistencyOut:
     return ConsistencyOut(size1, size2, [_b64(h) for h in log.consistency(session, size1, size2)])
 
 
-def sequence_and_publish(session: Session, signer: Ed25519Signer, batch: int = 5000) -> LogCheckpoint:
+def sequence_and_publish(
+    session: Session, signer: Ed25519Signer, batch: int = 5000
+) -> LogCheckpoint:
     """Sequence everything queued, then publish a checkpoint (the on-demand path)."""
     while log.sequence(session, batch).count:
         pass
@@ -120,7 +134,9 @@ def add_cosignatures(
     """Store the lines of configured witnesses that validly cosign checkpoint ``size``."""
     row = log.checkpoint_at(session, size)
     if row is None:
-        raise NotFound("No checkpoint of that size", "没有该大小的检查点", code="evidence.checkpoint_not_found")
+        raise NotFound(
+            "No checkpoint of that size", "没有该大小的检查点", code="evidence.checkpoint_not_found"
+        )
     try:
         checkpoint, opened = open_checkpoint(cosigned_note, witness_keys)
     except (NoteError, ValueError) as exc:
@@ -138,7 +154,11 @@ def add_cosignatures(
     added = 0
     for signature in opened.verified:
         if session.get(LogCosignature, (size, signature.name)) is None:
-            session.add(LogCosignature(size=size, witness=signature.name, line=signature.line(), received_at=utcnow()))
+            session.add(
+                LogCosignature(
+                    size=size, witness=signature.name, line=signature.line(), received_at=utcnow()
+                )
+            )
             added += 1
     return added
 
@@ -150,4 +170,3 @@ def audit_out(report: AuditReport) -> AuditOut:
         checkpoints=report.checkpoints,
         findings=[AuditFinding(str(f.kind), f.index, f.detail) for f in report.findings],
     )
-

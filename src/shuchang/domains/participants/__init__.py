@@ -4,7 +4,11 @@ Other domains import only these names.
 """
 
 from shuchang.domains.participants.access import authenticate, require, require_self_or
-from shuchang.domains.participants.identifiers import check_identifier, check_resident_id, check_uscc
+from shuchang.domains.participants.identifiers import (
+    check_identifier,
+    check_resident_id,
+    check_uscc,
+)
 from shuchang.domains.participants.schemas import ANONYMOUS, SYSTEM, Actor
 from shuchang.domains.participants.service import OnboardingRules
 

@@ -49,7 +49,7 @@ class ParticipantController(Controller):
             return service.register(s, optional_actor(s, request), data, platform.rules)
 
     @get("/", sync_to_thread=True, summary="Search participants")
-    def search(
+    def search(  # noqa: PLR0917 - Litestar binds query parameters by name
         self,
         request: Req,
         q: Query = None,

@@ -12,6 +12,7 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -58,7 +59,7 @@ def participants() -> None:
 @participants.command()
 @click.argument("request_file", type=click.File("rb"))
 @problems_exit
-def register(request_file: click.utils.LazyFile) -> None:
+def register(request_file: IO[bytes]) -> None:
     """Register from a JSON request (same shape as POST /api/v1/participants; - for stdin)."""
     data = decode(request_file.read(), RegisterParticipant, "request")
     with unit() as (platform, s):

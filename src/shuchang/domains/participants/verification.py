@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from shuchang.domains.participants import credentials
@@ -59,7 +59,7 @@ def identifier_step(kind: str, code: str) -> Outcome:
         return Outcome(
             "fail",
             "identifier.kind_mismatch",
-            f"统一社会信用代码的登记管理部门和机构类别表明主体类型为 {implied}，与申报的 {kind} 不符",
+            f"统一社会信用代码表明主体类型为 {implied}，与申报的 {kind} 不符",
             f"The USCC's authority and type imply a {implied}, not the declared {kind}",
         )
     label = "统一社会信用代码" if checked.kind == "uscc" else "居民身份证号码"
@@ -72,7 +72,7 @@ def duplicate_step(
     session: Session, identifier: str, name: str, exclude: object | None = None
 ) -> Outcome:
     live = Participant.status.in_(LIVE_STATUSES)
-    others = Participant.id != exclude if exclude is not None else True
+    others = Participant.id != exclude if exclude is not None else true()
     same_id = session.scalar(
         select(func.count()).where(live, others, Participant.identifier == identifier)
     )

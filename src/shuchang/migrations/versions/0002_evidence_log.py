@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 import shuchang.db
 
 revision: str = "0002"
@@ -104,6 +103,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("outbox_id", name=op.f("uq_tlog_leaves_outbox_id")),
     )
     _append_only()
+
 
 def downgrade() -> None:
     op.drop_table("tlog_leaves")

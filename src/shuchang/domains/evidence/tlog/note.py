@@ -198,13 +198,15 @@ def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
 def parse_verifier_key(vkey: str) -> Verifier:
     """Parse a verifier key string (``<name>+<id>+<base64>``)."""
     vkey = vkey.strip()
+    if vkey.startswith(_PRIVATE_PREFIX):
+        raise NoteError("this is a signer (private) key; use its verifier key")
     name, claimed_id, key = _split_key(vkey, "verifier key")
     verifier: Verifier
     if key[:1] == ALG_ED25519:
         verifier = Ed25519Verifier.from_public_key(name, key[1:])
     elif key[:1] == b"\xff":
         # Imported here, not at the top: .sm2 builds on this module.
-        from .sm2 import SM2Verifier  # noqa: PLC0415
+        from .sm2 import SM2Verifier
 
         verifier = SM2Verifier.from_key_material(name, key)
     else:
@@ -224,7 +226,7 @@ def parse_signer_key(skey: str) -> Signer:
     if key[:1] == ALG_ED25519:
         signer = Ed25519Signer.from_seed(name, key[1:])
     elif key[:1] == b"\xff":
-        from .sm2 import SM2Signer  # noqa: PLC0415
+        from .sm2 import SM2Signer
 
         signer = SM2Signer.from_key_material(name, key)
     else:

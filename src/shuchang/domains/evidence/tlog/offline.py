@@ -119,7 +119,7 @@ def audit_leaves(
             if h is None
         ]
     findings += _check_roots(stored, recorded, checkpoints)
-    findings += _check_consistency(recorded or stored, checkpoints)
+    findings += _check_consistency(recorded if recorded is not None else stored, checkpoints)
     return findings
 
 

@@ -46,7 +46,7 @@ _UNCOMPRESSED = 0x04
 
 def _gmssl() -> ModuleType:
     try:
-        from gmssl import sm2  # type: ignore[import-untyped]  # noqa: PLC0415 (optional)
+        from gmssl import sm2  # type: ignore[import-untyped]
     except ImportError:
         raise NoteError(
             "SM2 keys need the optional 'gmssl' package (install shuchang[sm])"
