@@ -53,7 +53,9 @@ def test_keygen_writes_private_key_privately(tmp_path: Path) -> None:
     assert skey.startswith(f"PRIVATE+KEY+{ORIGIN}+")
     assert result.stdout == vkey
     assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
-    _assert_fails(_run("keygen", "--name", ORIGIN, "--out", tmp_path / "k"), "refusing to overwrite")
+    _assert_fails(
+        _run("keygen", "--name", ORIGIN, "--out", tmp_path / "k"), "refusing to overwrite"
+    )
 
 
 def test_keygen_to_stdout_and_bad_names() -> None:
@@ -81,9 +83,8 @@ def test_round_trip_verifies(log: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == f"OK: entry 2 is in {ORIGIN} at tree size 5\n"
     vkey_string = log["vkey"].read_text(encoding="utf-8").strip()
-    result = _run(
-        "verify", "--vkey", vkey_string, "--origin", ORIGIN, "--receipt", log["receipt"], log["leaf"]
-    )
+    args = ("--vkey", vkey_string, "--origin", ORIGIN, "--receipt", log["receipt"])
+    result = _run("verify", *args, log["leaf"])
     assert result.exit_code == 0, result.output
 
 
@@ -135,7 +136,7 @@ def test_wrong_origin_is_rejected(log: dict[str, Path]) -> None:
         (b"", "does not start with"),
         (b"\x00\xff garbage", "does not start with"),
         (b"c2sp.org/tlog-proof@v1\nindex 2\n\nno signature here\n", "no blank line"),
-        (b"c2sp.org/tlog-proof@v1\nindex 2\n\norigin\n5\nAAAA\n\n\xe2\x80\x94 k AAAAAAA=\n", "trusted"),
+        (b"c2sp.org/tlog-proof@v1\nindex 2\n\no\n5\nAAAA\n\n\xe2\x80\x94 k AAAAAAA=\n", "trusted"),
     ],
 )
 def test_malformed_receipts_are_rejected(log: dict[str, Path], content: bytes, reason: str) -> None:

@@ -15,7 +15,12 @@ from shuchang.domains.evidence.tlog.checkpoint import (
     parse_checkpoint,
 )
 from shuchang.domains.evidence.tlog.merkle import MemoryTree, ProofError, leaf_hash
-from shuchang.domains.evidence.tlog.note import generate_key, parse_signer_key, parse_verifier_key, sign
+from shuchang.domains.evidence.tlog.note import (
+    generate_key,
+    parse_signer_key,
+    parse_verifier_key,
+    sign,
+)
 from shuchang.domains.evidence.tlog.proof import ReceiptError, TlogProof, verify_tlog_proof
 from shuchang.domains.evidence.tlog.tiles import (
     TileError,
@@ -90,7 +95,7 @@ def test_open_checkpoint_checks_origin() -> None:
     checkpoint, note = open_checkpoint(message, [verifier], "example.com/log")
     assert checkpoint.size == 5
     assert note.verified[0].name == "example.com/log"
-    with pytest.raises(CheckpointError, match="expected 'example.com/other'"):
+    with pytest.raises(CheckpointError, match=r"expected 'example\.com/other'"):
         open_checkpoint(message, [verifier], "example.com/other")
 
 

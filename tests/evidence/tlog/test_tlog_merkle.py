@@ -267,7 +267,9 @@ def test_trivial_consistency_cases() -> None:
         ((LEAF_HASHES[0], 0, 2, [b"x"], LEAF_HASHES[0]), "proof hash is 1 bytes"),
     ],
 )
-def test_inclusion_failure_reasons(args: tuple[bytes, int, int, list[bytes], bytes], reason: str) -> None:
+def test_inclusion_failure_reasons(
+    args: tuple[bytes, int, int, list[bytes], bytes], reason: str
+) -> None:
     with pytest.raises(ProofError, match=reason) as info:
         verify_inclusion(*args)
     assert reason in info.value.reason

@@ -103,7 +103,7 @@ def _sig_line(name: str = "PeterNeumann", blob: bytes = bytes(68)) -> str:
         (("text\n\n" + _sig_line()).encode()[:-1], "must end with a newline"),
         (b"text\n\n", "must end with a newline"),
         (("text\n\n" + _sig_line() + "garbage\n").encode(), "em dash"),
-        (("text\n\n- PeterNeumann AAAAAAA=\n").encode(), "em dash"),
+        ((b"text\n\n- PeterNeumann AAAAAAA=\n"), "em dash"),
         (f"text\n\n{DASH} PeterNeumann\n".encode(), "malformed signature line"),
         (f"text\n\n{DASH}  AAAAAAA=\n".encode(), "malformed signature line"),
         (f"text\n\n{DASH} a+b AAAAAAA=\n".encode(), "malformed signature line"),
@@ -138,6 +138,7 @@ def test_sign_refuses_bad_text(peter: Ed25519Signer, text: str, reason: str) -> 
     ("vkey", "reason"),
     [
         ("PeterNeumann", "must look like"),
+        (PETER_SKEY, "signer \\(private\\) key"),
         ("PeterNeumann+c74f20a3", "must look like"),
         ("+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", "invalid key name"),
         ("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", "invalid key name"),

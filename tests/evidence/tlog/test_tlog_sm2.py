@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("gmssl")
 
-from shuchang.domains.evidence.tlog import sm2  # noqa: E402
-from shuchang.domains.evidence.tlog.note import (  # noqa: E402
+from shuchang.domains.evidence.tlog import sm2
+from shuchang.domains.evidence.tlog.note import (
     NoteError,
     NoteVerificationError,
     cosign,
@@ -96,13 +96,14 @@ def _spki_pem(point: bytes) -> str:
     algorithm = b"\x30" + bytes([len(ec_public_key + sm2_curve)]) + ec_public_key + sm2_curve
     bits = b"\x03" + bytes([len(point) + 1]) + b"\x00" + point
     spki = b"\x30" + bytes([len(algorithm + bits)]) + algorithm + bits
-    return f"-----BEGIN PUBLIC KEY-----\n{base64.b64encode(spki).decode()}\n-----END PUBLIC KEY-----\n"
+    body = base64.b64encode(spki).decode()
+    return f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
 
 
 def _openssl_has_sm2() -> bool:
     if shutil.which("openssl") is None:
         return False
-    listing = subprocess.run(  # noqa: S603
+    listing = subprocess.run(
         ["openssl", "list", "-public-key-algorithms"],  # noqa: S607
         capture_output=True,
         text=True,
@@ -121,12 +122,10 @@ def test_signatures_verify_with_openssl(witness: sm2.SM2Signer, tmp_path: Path) 
     (tmp_path / "sig").write_bytes(b"\x30" + bytes([len(body)]) + body)
     (tmp_path / "msg").write_bytes(message)
     (tmp_path / "pub.pem").write_text(_spki_pem(witness.public_key), encoding="ascii")
+    options = "pkeyutl -verify -pubin -rawin -digest sm3 -pkeyopt distid:1234567812345678"
+    files = ("-inkey", tmp_path / "pub.pem", "-in", tmp_path / "msg", "-sigfile", tmp_path / "sig")
     result = subprocess.run(  # noqa: S603
-        [  # noqa: S607
-            "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(tmp_path / "pub.pem"),
-            "-rawin", "-digest", "sm3", "-pkeyopt", "distid:1234567812345678",
-            "-in", str(tmp_path / "msg"), "-sigfile", str(tmp_path / "sig"),
-        ],
+        ["openssl", *options.split(), *map(str, files)],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
