@@ -10,6 +10,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sqlalchemy import text
 
 from shuchang import __version__
+from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
@@ -33,7 +34,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     platform = platform or Platform.build(settings)
     sequencer = Sequencer(platform) if settings.sequencer else None
     app = Litestar(
-        route_handlers=[healthz, *PARTICIPANT_ROUTES, *EVIDENCE_ROUTES, *console.ROUTES],
+        route_handlers=[
+            healthz,
+            *PARTICIPANT_ROUTES,
+            *CATALOG_ROUTES,
+            *EVIDENCE_ROUTES,
+            *console.ROUTES,
+        ],
         exception_handlers={Exception: handle_exception},
         middleware=[console.session_middleware(settings)],
         template_config=console.template_config(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from shuchang import __version__
+from shuchang.domains.catalog.cli import catalog
 from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
 from shuchang.settings import Settings
@@ -102,6 +103,7 @@ def demo() -> None:
 
 
 cli.add_command(participants)
+cli.add_command(catalog)
 cli.add_command(verify_id)
 cli.add_command(tlog)
 

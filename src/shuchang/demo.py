@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from shuchang.db import make_session_factory, session_scope, utcnow
+from shuchang.demo_catalog import seed_catalog
 from shuchang.domains.participants import credentials, keys, service
 from shuchang.domains.participants.identifiers import (
     org_code_check_character,
@@ -168,7 +169,7 @@ def uscc(authority_type: str, org_body: str, region: str = REGION) -> str:
 
 def _register(
     session: Session, member: Member, signer: Ed25519Signer, rules: OnboardingRules
-) -> tuple[str, str | None]:
+) -> tuple[str, uuid.UUID, str | None]:
     code = uscc(member.authority_type, member.org_body)
     credential = None
     if member.credential:
@@ -193,7 +194,7 @@ def _register(
     )
     registration = service.register(session, SYSTEM, request, rules)
     active = registration.participant.status == "active"
-    return member.name, registration.api_key if active else None
+    return member.name, registration.participant.id, registration.api_key if active else None
 
 
 def keys_file(settings: Settings) -> Path:
@@ -218,7 +219,9 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
             ),
         )
         rules = OnboardingRules(review_rule="standard", approval="auto")
-        result = dict(_register(session, m, signer, rules) for m in CAST)
+        registered = [_register(session, m, signer, rules) for m in CAST]
+        result = {name: secret for name, _, secret in registered}
+        seed_catalog(session, {name: pid for name, pid, _ in registered}, settings.reviewers)
         issuer_key = settings.beside_database("demo-issuer.key", "shuchang.demo-issuer.key")
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from litestar import Request, Response
@@ -25,6 +24,7 @@ from shuchang.errors import (
     ValidationFailed,
 )
 from shuchang.platform import Platform
+from shuchang.validation_messages import field_of, say_in_chinese
 
 log = logging.getLogger("shuchang")
 PROBLEM_JSON = "application/problem+json"
@@ -68,31 +68,6 @@ def problem_response(error: ShuchangError, request: Request[Any, Any, Any]) -> R
     )
 
 
-# msgspec's validation messages, said in Chinese too (the English stays as msgspec wrote it).
-_ZH_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"Expected `(\w+)`, got `(\w+)`"), r"类型错误：应为 \1，实际为 \2"),
-    (re.compile(r"Expected `str` of length <= (\d+)"), r"文本过长：最多 \1 个字符"),
-    (re.compile(r"Expected `str` of length >= (\d+)"), r"文本过短：至少 \1 个字符"),
-    (re.compile(r"Expected `array` of length <= (\d+)"), r"列表过长：最多 \1 项"),
-    (re.compile(r"Expected `array` of length >= (\d+)"), r"列表过短：至少 \1 项"),
-    (re.compile(r"Expected `str` matching regex .*"), "格式不符合要求"),
-    (re.compile(r"Object missing required field `(\w+)`"), r"缺少必填字段 \1"),
-    (re.compile(r"Object contains unknown field `(\w+)`"), r"包含未知字段 \1"),
-    (re.compile(r"Invalid enum value (.*)"), r"取值不在允许范围内：\1"),
-    (re.compile(r"Expected `int` >= (\d+)"), r"数值过小：至少为 \1"),
-    (re.compile(r"Expected `int` <= (\d+)"), r"数值过大：至多为 \1"),
-]
-_FIELD_IN_MESSAGE = re.compile(r"field `(\w+)`|at `\$\.([\w.\[\]]+)`")
-
-
-def say_in_chinese(message: str) -> str:
-    for pattern, replacement in _ZH_PATTERNS:
-        match = pattern.search(message)
-        if match:
-            return match.expand(replacement)
-    return f"取值不合法：{message}"
-
-
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     first: dict[str, Any] = {}
     if isinstance(exc.extra, list) and exc.extra and isinstance(exc.extra[0], dict):
@@ -100,8 +75,7 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     message = str(first.get("message") or exc.detail)
     # msgspec names the path in its message (`$.roles[0]`, "field `name`"); Litestar's key is
     # only the parameter ("data" for the whole body), so prefer the message's path.
-    found = _FIELD_IN_MESSAGE.search(message)
-    field = next((g for g in found.groups() if g), None) if found else None
+    field = field_of(message)
     if field is None and first.get("key") not in (None, "data"):
         field = first["key"]
     error = ValidationFailed(

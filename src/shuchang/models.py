@@ -1,9 +1,10 @@
 """Every domain's tables, imported once so that metadata (and Alembic) sees them all."""
 
 from shuchang.db import Base
+from shuchang.domains.catalog import models as catalog_models
 from shuchang.domains.evidence import models as evidence_models
 from shuchang.domains.participants import models as participant_models
 
 metadata = Base.metadata
 
-__all__ = ["evidence_models", "metadata", "participant_models"]
+__all__ = ["catalog_models", "evidence_models", "metadata", "participant_models"]

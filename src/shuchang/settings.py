@@ -69,6 +69,10 @@ class Settings:
     console_language: Literal["zh-CN", "en"] = "zh-CN"
     """Default console language; users can switch."""
 
+    listing_reviewers: str = "operator"
+    """Roles that may approve or return product listings, comma-separated: ``operator`` and
+    optionally ``service_firm`` (a configured third-party reviewer, 第三方审核机构)."""
+
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
     this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
@@ -111,8 +115,14 @@ class Settings:
             raise ValueError(f"SHUCHANG_APPROVAL must be auto or manual, not {self.approval!r}")
         if self.review_rule not in ("strict", "standard", "lenient"):
             raise ValueError(f"SHUCHANG_REVIEW_RULE is not a known rule: {self.review_rule!r}")
+        if not set(self.reviewers) <= {"operator", "service_firm"} or not self.reviewers:
+            raise ValueError("SHUCHANG_LISTING_REVIEWERS lists operator and/or service_firm")
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
+
+    @property
+    def reviewers(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.listing_reviewers.split(",") if r.strip())
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,18 +1,35 @@
-"""The web console (控制台): server-rendered pages, zh-CN first, login by API key."""
+"""The web console (控制台): server-rendered pages, zh-CN first, login by API key.
+
+``app.py`` mounts :data:`ROUTES`, :func:`session_middleware` and :func:`template_config`.
+Pages live in :mod:`.home` and :mod:`.participants`; their shared machinery (language, CSRF
+token, flash message, the signed-in viewer) in :mod:`.pages`; strings in :mod:`.i18n`;
+navigation in :mod:`.nav`. Static files (CSS, vendored htmx) are served from
+``/console/static``.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar import Router
 from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import Middleware
+from litestar.types import ControllerRouterHandler, Middleware
 
 from shuchang.settings import Settings
+from shuchang.web.home import HomePages
+from shuchang.web.pages import LoginRequired, remember_language, to_login
+from shuchang.web.participants import ParticipantPages
 
 HERE = Path(__file__).parent
+CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""Times are stored UTC and shown in China Standard Time (no daylight saving since 1991)."""
 
 
 def session_middleware(settings: Settings) -> Middleware:
@@ -24,8 +41,46 @@ def session_middleware(settings: Settings) -> Middleware:
     ).middleware
 
 
+def local_time(value: datetime | None) -> str:
+    """``2026-03-01 09:30:00`` in Asia/Shanghai (naive values are taken as UTC)."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _register_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters["local_time"] = local_time
+    engine.engine.filters["compact_json"] = compact_json
+    engine.engine.trim_blocks = True
+    engine.engine.lstrip_blocks = True
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+    return TemplateConfig(
+        directory=HERE / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=_register_filters,
+    )
 
 
-ROUTES: list[object] = []
+PAGES = Router(
+    path="/console",
+    route_handlers=[HomePages, ParticipantPages],
+    before_request=remember_language,
+    exception_handlers={LoginRequired: to_login},
+    include_in_schema=False,
+)
+
+STATIC = create_static_files_router(
+    path="/console/static",
+    directories=[HERE / "static"],
+    name="console-static",
+    include_in_schema=False,
+)
+
+ROUTES: list[ControllerRouterHandler] = [PAGES, STATIC]

@@ -15,9 +15,10 @@ from typing import Any, get_args
 
 import msgspec
 
+from shuchang.domains.participants.identifiers import USCC_LENGTH, check_identifier, normalise
 from shuchang.domains.participants.schemas import Action, Kind, RegisterParticipant, StatusChange
 from shuchang.errors import ShuchangError, ValidationFailed
-from shuchang.http import say_in_chinese
+from shuchang.validation_messages import say_in_chinese
 from shuchang.web.i18n import translate
 
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -105,6 +106,17 @@ def explain(error: msgspec.ValidationError) -> tuple[str | None, FieldError]:
     return field, FieldError(say_in_chinese(bare), bare)
 
 
+def _identifier(raw: str) -> tuple[str, FieldError | None]:
+    """The code as the check reads it (full-width forms and spaces typed through an IME are
+    normalised). A code longer than any identifier is refused here: the participants table
+    holds 18 characters, and such a code can never pass the check anyway."""
+    code = normalise(raw)
+    if len(code) <= USCC_LENGTH:
+        return code, None
+    checked = check_identifier(code)
+    return code, FieldError(checked.message_zh or "", checked.message_en or "")
+
+
 def parse_registration(form: Mapping[str, Any]) -> tuple[RegisterParticipant | None, Errors]:
     """The application in the form, or the messages to show next to its fields."""
     values = registration_values(form)
@@ -114,11 +126,14 @@ def parse_registration(form: Mapping[str, Any]) -> tuple[RegisterParticipant | N
     credential, credential_error = _credential(values["credential"])
     if credential_error is not None:
         errors["credential"] = credential_error
+    identifier, identifier_error = _identifier(values["identifier"])
+    if identifier_error is not None and "identifier" not in errors:
+        errors["identifier"] = identifier_error
     if errors:
         return None, errors
     fields: dict[str, Any] = {name: values[name] for name in (*REQUIRED, "roles")}
     fields.update({name: values[name] for name in OPTIONAL if values[name]})
-    fields["credential"] = credential
+    fields["identifier"], fields["credential"] = identifier, credential
     try:
         return msgspec.convert(fields, RegisterParticipant), {}
     except msgspec.ValidationError as exc:

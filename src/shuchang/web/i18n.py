@@ -34,10 +34,15 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "common.next_page": ("下一页", "Next page"),
     "common.first_page": ("第一页", "First page"),
     "common.optional": ("选填", "optional"),
+    "filter.any_kind": ("全部主体类型", "Any kind"),
+    "filter.any_status": ("全部状态", "Any status"),
     "common.required": ("必填", "required"),
     "common.time": ("时间", "Time"),
     "common.empty": ("暂无记录", "Nothing here yet"),
-    "flash.done": ("操作已完成", "Done"),
+    "flash.status_changed": (
+        "{action}成功，当前状态：{status}",
+        "Status changed ({action}): now {status}",
+    ),
     # login
     "login.title": ("登录控制台", "Sign in to the console"),
     "login.lead": (
@@ -123,6 +128,7 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     ),
     "register.again": ("重新填写", "Start again"),
     "check.title": ("证件号码实时校验", "Live identifier check"),
+    "check.valid": ("格式与校验位正确", "Format and check digits valid"),
     "check.missing": ("请填写此项", "This field is required"),
     "check.json": ("不是合法的 JSON 对象", "Not a valid JSON object"),
     "check.email": ("邮箱格式不正确", "Not a valid e-mail address"),
@@ -156,6 +162,9 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "action.suspend": ("暂停", "Suspend"),
     "action.reinstate": ("恢复", "Reinstate"),
     "action.revoke": ("注销", "Revoke"),
+    "keystatus.active": ("有效", "Active"),
+    "keystatus.rotated": ("已轮换", "Rotated"),
+    "keystatus.revoked": ("已吊销", "Revoked"),
     # statuses, decisions, kinds, roles
     "status.pending": ("待复核", "Pending review"),
     "status.verified": ("已核验待审批", "Verified, awaiting approval"),

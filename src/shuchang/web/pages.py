@@ -32,7 +32,7 @@ Form = Mapping[str, Any]
 LOGIN_PATH = "/console/login"
 
 
-class LoginRequired(Exception):  # noqa: N818 - a signal to redirect, not an error shown to anyone
+class LoginRequired(Exception):
     """Raised by pages that need a signed-in user; the console turns it into a redirect."""
 
     def __init__(self, reason: ShuchangError | None = None) -> None:
@@ -144,9 +144,13 @@ def render(
     *,
     user: Viewer | None = None,
     status_code: int = 200,
+    fragment: bool = False,
     **context: Any,
 ) -> Template:
-    """A page in the current language, with the layout's shared context."""
+    """A page in the current language, with the layout's shared context.
+
+    A ``fragment`` (an htmx partial) leaves the flash message for the next whole page.
+    """
     language = language_of(request)
     shared: dict[str, Any] = {
         "t": partial(translate, language),
@@ -154,7 +158,7 @@ def render(
         "lang": language,
         "lang_url": _language_switch_url(request, language),
         "csrf": csrf_token(request),
-        "flash": _take_flash(request),
+        "flash": None if fragment else _take_flash(request),
         "path": request.url.path,
         "user": user,
         "nav": entries_for(user.role, user.participant.status) if user else [],

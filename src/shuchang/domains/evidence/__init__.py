@@ -4,6 +4,6 @@ Other domains import only these names.
 """
 
 from shuchang.domains.evidence.schemas import EvidenceEntry
-from shuchang.domains.evidence.service import history, record
+from shuchang.domains.evidence.service import history, record, record_many
 
-__all__ = ["EvidenceEntry", "history", "record"]
+__all__ = ["EvidenceEntry", "history", "record", "record_many"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shuchang.canonical import digest
@@ -37,6 +37,33 @@ def record(session: Session, kind: str, subject: str, actor: str, payload: dict[
     session.flush()
     session.add(PendingEntry(outbox_id=entry.id))
     return entry.id
+
+
+def record_many(
+    session: Session, actor: str, entries: list[tuple[str, str, dict[str, Any]]]
+) -> list[int]:
+    """Append many ``(kind, subject, payload)`` rows by one actor in one round trip (bulk work)."""
+    if not entries:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "kind": k,
+            "subject": s,
+            "actor": actor,
+            "payload": p,
+            "payload_digest": digest(p),
+            "recorded_at": now,
+        }
+        for k, s, p in entries
+    ]
+    ids = list(
+        session.scalars(
+            insert(OutboxEntry).returning(OutboxEntry.id, sort_by_parameter_order=True), rows
+        )
+    )
+    session.execute(insert(PendingEntry), [{"outbox_id": i} for i in ids])
+    return ids
 
 
 def history(session: Session, subject: str, limit: int = 200) -> list[EvidenceEntry]:

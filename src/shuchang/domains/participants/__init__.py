@@ -9,18 +9,20 @@ from shuchang.domains.participants.identifiers import (
     check_resident_id,
     check_uscc,
 )
-from shuchang.domains.participants.schemas import ANONYMOUS, SYSTEM, Actor
-from shuchang.domains.participants.service import OnboardingRules
+from shuchang.domains.participants.schemas import ANONYMOUS, SYSTEM, Actor, ParticipantOut
+from shuchang.domains.participants.service import OnboardingRules, find
 
 __all__ = [
     "ANONYMOUS",
     "SYSTEM",
     "Actor",
     "OnboardingRules",
+    "ParticipantOut",
     "authenticate",
     "check_identifier",
     "check_resident_id",
     "check_uscc",
+    "find",
     "require",
     "require_self_or",
 ]

@@ -371,3 +371,9 @@ def reverify(
 def load(session: Session, participant_id: uuid.UUID) -> Participant:
     """The ORM row, for sibling modules of this domain only."""
     return _load(session, participant_id)
+
+
+def find(session: Session, participant_id: uuid.UUID) -> ParticipantOut | None:
+    """A participant as other domains see it (no access check: they apply their own)."""
+    p = session.get(Participant, participant_id)
+    return None if p is None else to_out(p)
