@@ -14,7 +14,7 @@ from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
-from shuchang.http import handle_exception, platform_of
+from shuchang.http import handle_exception, platform_of, refuse_nul
 from shuchang.platform import Platform
 from shuchang.settings import Settings
 from shuchang.web import console
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},
+        before_request=refuse_nul,
         middleware=[console.session_middleware(settings)],
         template_config=console.template_config(),
         openapi_config=OpenAPIConfig(

@@ -117,6 +117,21 @@ def _http_problem(exc: HTTPException) -> HttpProblem:
     return HttpProblem(exc.status_code, detail, detail, f"http.{exc.status_code}")
 
 
+async def refuse_nul(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """Refuse U+0000 anywhere in a request: PostgreSQL text cannot hold it, and no field of
+    this platform has a use for it, so it is a 422 for every route on every backend."""
+    query = request.scope.get("query_string", b"")
+    body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
+    if b"%00" in query or b"\x00" in body or b"\\u0000" in body:
+        error = ValidationFailed(
+            "Text contains the NUL character (U+0000)",
+            "文本中含有 NUL 字符（U+0000）",
+            code="request.nul_character",
+        )
+        return problem_response(error, request)
+    return None
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The one place where errors become RFC 9457 problems."""
     if isinstance(exc, ShuchangError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from typing import Annotated, Any, get_args
 
 from litestar import Controller, get, post
@@ -20,24 +19,12 @@ from shuchang.web.pages import Req, check_csrf, redirect, render, safe_next, vie
 
 STATUSES: tuple[str, ...] = get_args(Status)
 NextPath = Annotated[str | None, QueryParameter(name="next", max_length=500)]
-_COUNT_PAGE = 200
 
 
 def status_counts(session: Session, actor: Actor) -> dict[str, int]:
-    """Participants per status, walking the directory a page at a time.
-
-    Stopgap until the participants service offers a counting query (see the report that
-    came with this module): fine for a pilot's few thousand participants.
-    """
-    counts: Counter[str] = Counter()
-    cursor: str | None = None
-    while True:
-        page = service.search(session, actor, cursor=cursor, limit=_COUNT_PAGE)
-        counts.update(p.status for p in page.items)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    return {status: counts[status] for status in STATUSES}
+    """Participants per status (one GROUP BY in the participants service)."""
+    counts = service.count_by_status(session, actor)
+    return {status: counts.get(status, 0) for status in STATUSES}
 
 
 class HomePages(Controller):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter, RawBody
 from sqlalchemy import select
 
 from shuchang.domains.evidence import log, logview
@@ -102,13 +102,13 @@ class EvidenceController(Controller):
         self,
         request: Req,
         size: FromPath[int],
-        data: Annotated[bytes, Body(media_type=TEXT)],
+        body: RawBody,
     ) -> dict[str, int]:
         """A witness posts the checkpoint note carrying its cosignature line."""
         platform = platform_of(request)
         with platform.unit() as s:
             witnesses = logview.witnesses(platform.settings.witness_keys)
-            return {"added": logview.add_cosignatures(s, size, data, witnesses)}
+            return {"added": logview.add_cosignatures(s, size, body, witnesses)}
 
 
 class TilesController(Controller):

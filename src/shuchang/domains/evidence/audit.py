@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shuchang.canonical import digest
 from shuchang.domains.evidence.log import leaf_data
 from shuchang.domains.evidence.models import LogCheckpoint, LogLeaf, LogNode, OutboxEntry
 from shuchang.domains.evidence.tlog.checkpoint import open_checkpoint
@@ -49,6 +50,7 @@ def _stored_leaves(session: Session) -> tuple[list[bytes | None], dict[int, int]
 def _outbox_findings(
     session: Session, leaves: list[bytes | None], outbox_of: dict[int, int]
 ) -> list[Finding]:
+    """Each sequenced outbox row must still produce its leaf, and its payload its digest."""
     findings = []
     rows = session.execute(
         select(
@@ -58,18 +60,20 @@ def _outbox_findings(
             OutboxEntry.actor,
             OutboxEntry.payload_digest,
             OutboxEntry.recorded_at,
+            OutboxEntry.payload,
         )
     )
-    expected = {row[0]: leaf_data(*row) for row in rows}
+    expected: dict[int, bytes | None] = {}
+    for outbox_id, kind, subject, actor, payload_digest, at, payload in rows:
+        intact = digest(payload) == payload_digest
+        leaf = leaf_data(outbox_id, kind, subject, actor, payload_digest, at)
+        expected[outbox_id] = leaf if intact else None
     for idx, outbox_id in outbox_of.items():
-        if expected.get(outbox_id) not in (None, leaves[idx]):
-            findings.append(
-                Finding(
-                    FindingKind.ALTERED, idx, f"outbox entry {outbox_id} no longer matches its leaf"
-                )
-            )
-        elif outbox_id not in expected:
+        if outbox_id not in expected:
             findings.append(Finding(FindingKind.REMOVED, idx, f"outbox entry {outbox_id} is gone"))
+        elif expected[outbox_id] != leaves[idx]:
+            detail = f"outbox entry {outbox_id} no longer matches its leaf or its payload digest"
+            findings.append(Finding(FindingKind.ALTERED, idx, detail))
     return findings
 
 

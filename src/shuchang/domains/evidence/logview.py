@@ -30,6 +30,7 @@ from shuchang.domains.evidence.tlog.note import (
     Ed25519Signer,
     NoteError,
     Verifier,
+    parse_note,
     parse_verifier_key,
 )
 from shuchang.errors import Conflict, InvalidInput, NotFound, ValidationFailed
@@ -145,7 +146,7 @@ def add_cosignatures(
             "不是已配置见证方签署的检查点",
             code="evidence.cosignature_invalid",
         ) from exc
-    if checkpoint.size != size or checkpoint.root_hash != row.root:
+    if checkpoint.size != size or opened.text != parse_note(row.note.encode()).text:
         raise Conflict(
             "The cosigned checkpoint is not the one published at that size",
             "见证方签署的检查点与本日志该大小的检查点不一致",

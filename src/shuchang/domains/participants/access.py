@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from shuchang.db import utcnow
 from shuchang.domains import evidence
 from shuchang.domains.participants.models import ApiKey, Participant
-from shuchang.domains.participants.schemas import Actor, ApiKeyOut, IssuedApiKey, Role
+from shuchang.domains.participants.schemas import STATUS_ZH, Actor, ApiKeyOut, IssuedApiKey, Role
 from shuchang.errors import NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 
 KEY_PREFIX = "sck_"
@@ -91,7 +91,7 @@ def revoke_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKeyOut:
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound("API key not found", "API 密钥不存在", code="api_key.not_found")
-    if actor.role != "operator" and actor.participant_id != row.participant_id:
+    if actor.role not in ("operator", "system") and actor.participant_id != row.participant_id:
         raise PermissionDenied(
             "Only the key's holder or the operator may revoke it",
             "只有密钥持有者或运营者可以吊销",
@@ -132,7 +132,7 @@ def authenticate(session: Session, secret: str | None, *, allow_inactive: bool =
     if status != "active" and not (allow_inactive and status in ("pending", "verified")):
         raise PermissionDenied(
             f"Participant is {status}, not active",
-            f"参与方状态为 {status}，不是已启用",
+            f"参与方状态为“{STATUS_ZH.get(status, status)}”，不是已启用",
             code="participant.not_active",
         )
     return Actor(participant_id=participant_id, role=cast(Role, role), api_key_id=key_id)

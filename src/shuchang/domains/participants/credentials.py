@@ -115,11 +115,10 @@ def _signature_ok(credential: dict[str, Any], issuer: IssuerKey) -> bool:
         return False
     try:
         signature = b64decode_strict(proof["signature"])
-    except ValueError:
+        signed = signed_bytes(credential)
+    except (ValueError, TypeError):  # bad base64, or content JCS cannot encode (floats)
         return False
-    return verify_signature(
-        issuer.algorithm, issuer.public_key, signed_bytes(credential), signature
-    )
+    return verify_signature(issuer.algorithm, issuer.public_key, signed, signature)
 
 
 def check(

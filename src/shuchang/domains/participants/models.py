@@ -32,7 +32,7 @@ class Participant(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200), index=True)
     name_en: Mapped[str | None] = mapped_column(String(200))
-    identifier: Mapped[str] = mapped_column(String(18), index=True)
+    identifier: Mapped[str] = mapped_column(String(40), index=True)
     identifier_kind: Mapped[str] = mapped_column(String(16))
     region: Mapped[str | None] = mapped_column(String(6))
     roles: Mapped[list[str]] = mapped_column(JSON)

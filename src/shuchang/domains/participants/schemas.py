@@ -17,6 +17,15 @@ Decision = Literal["verified", "rejected", "needs_review"]
 Action = Literal["approve", "reject", "suspend", "reinstate", "revoke"]
 Algorithm = Literal["ed25519", "sm2"]
 
+STATUS_ZH: dict[str, str] = {
+    "pending": "待审核",
+    "verified": "已核验待审批",
+    "active": "已启用",
+    "rejected": "已驳回",
+    "suspended": "已暂停",
+    "revoked": "已注销",
+}
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

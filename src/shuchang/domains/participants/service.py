@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from shuchang.db import utcnow
 from shuchang.domains import evidence
 from shuchang.domains.participants import access, verification
+from shuchang.domains.participants.identifiers import normalise
 from shuchang.domains.participants.models import Participant, VerificationStep
 from shuchang.domains.participants.schemas import (
+    STATUS_ZH,
     Actor,
     ParticipantDetail,
     ParticipantOut,
@@ -34,7 +36,14 @@ from shuchang.domains.participants.schemas import (
     StatusChange,
     StepOut,
 )
-from shuchang.errors import Duplicate, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from shuchang.errors import (
+    Duplicate,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -45,6 +54,13 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "revoke": (("pending", "verified", "active", "suspended"), "revoked"),
 }
 DIRECTORY_ROLES = ("operator", "regulator")
+ACTION_ZH = {
+    "approve": "批准",
+    "reject": "驳回",
+    "suspend": "暂停",
+    "reinstate": "恢复",
+    "revoke": "注销",
+}
 PRIVILEGED_ROLES = {"operator", "regulator"}
 
 
@@ -142,8 +158,12 @@ def register(
             code="participant.role_not_allowed",
             field="roles",
         )
-    identifier = data.identifier.strip().upper()
+    identifier = normalise(data.identifier)  # what the checks see is what is stored
     name = data.name.strip()
+    if not name:
+        raise ValidationFailed(
+            "The name is blank", "名称不能为空", code="participant.name_blank", field="name"
+        )
     verdict = verification.verify(
         session,
         kind=data.kind,
@@ -233,7 +253,10 @@ def detail(session: Session, actor: Actor, participant_id: uuid.UUID) -> Partici
 def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         stamp, pid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(stamp), uuid.UUID(pid)
+        when = datetime.fromisoformat(stamp)
+        if when.tzinfo is None:
+            raise ValueError("cursor time has no zone")
+        return when, uuid.UUID(pid)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(
             "Malformed cursor", "分页游标无效", code="cursor.invalid", field="cursor"
@@ -298,7 +321,7 @@ def change_status(
     if p.status not in sources:
         raise InvalidTransition(
             f"Cannot {change.action} a participant that is {p.status}",
-            f"参与方当前状态为 {p.status}，不能执行 {change.action}",
+            f"参与方当前状态为“{STATUS_ZH[p.status]}”，不能{ACTION_ZH[change.action]}",
             code="participant.invalid_transition",
             field="action",
         )
@@ -338,7 +361,7 @@ def reverify(
     if p.status not in ("pending", "verified"):
         raise InvalidTransition(
             f"Verification only re-runs for pending participants, not {p.status}",
-            f"只有待审核的参与方可以重新核验，当前状态为 {p.status}",
+            f"只有待审核的参与方可以重新核验，当前状态为“{STATUS_ZH[p.status]}”",
             code="participant.invalid_transition",
         )
     if credential is not None:
@@ -377,3 +400,11 @@ def find(session: Session, participant_id: uuid.UUID) -> ParticipantOut | None:
     """A participant as other domains see it (no access check: they apply their own)."""
     p = session.get(Participant, participant_id)
     return None if p is None else to_out(p)
+
+
+def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
+    """Participants per status in one query (operator and regulator dashboards)."""
+    access.require(actor, *DIRECTORY_ROLES)
+    rows = session.execute(select(Participant.status, func.count()).group_by(Participant.status))
+    counts = dict(rows.tuples().all())
+    return {status: counts.get(status, 0) for status in STATUS_ZH}

@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("name_en", sa.String(length=200), nullable=True),
-        sa.Column("identifier", sa.String(length=18), nullable=False),
+        sa.Column("identifier", sa.String(length=40), nullable=False),
         sa.Column("identifier_kind", sa.String(length=16), nullable=False),
         sa.Column("region", sa.String(length=6), nullable=True),
         sa.Column("roles", sa.JSON(), nullable=False),
