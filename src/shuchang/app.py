@@ -11,6 +11,8 @@ from sqlalchemy import text
 
 from shuchang import __version__
 from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
+from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
+from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             healthz,
             *PARTICIPANT_ROUTES,
             *CATALOG_ROUTES,
+            *CONTRACT_ROUTES,
+            *NEGOTIATION_ROUTES,
             *EVIDENCE_ROUTES,
             *console.ROUTES,
         ],

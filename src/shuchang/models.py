@@ -2,9 +2,16 @@
 
 from shuchang.db import Base
 from shuchang.domains.catalog import models as catalog_models
+from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.evidence import models as evidence_models
 from shuchang.domains.participants import models as participant_models
 
 metadata = Base.metadata
 
-__all__ = ["catalog_models", "evidence_models", "metadata", "participant_models"]
+__all__ = [
+    "catalog_models",
+    "contract_models",
+    "evidence_models",
+    "metadata",
+    "participant_models",
+]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuchang.db import make_engine, make_session_factory, session_scope
+from shuchang.domains.contracts.transport import HttpTransport, Transport
 from shuchang.domains.evidence.signing import load_log_signer
 from shuchang.domains.evidence.tlog.note import Ed25519Signer
 from shuchang.domains.participants.service import OnboardingRules
@@ -22,6 +23,7 @@ class Platform:
     engine: Engine
     sessions: sessionmaker[Session]
     _log_signer: Ed25519Signer | None = field(default=None, repr=False)
+    transport: Transport = field(default_factory=HttpTransport, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Platform:

@@ -73,6 +73,25 @@ class Settings:
     """Roles that may approve or return product listings, comma-separated: ``operator`` and
     optionally ``service_firm`` (a configured third-party reviewer, 第三方审核机构)."""
 
+    connector_participant: str = ""
+    """Id of the participant this platform's connector (连接器) speaks for in the Dataspace
+    Protocol. Empty: the connector is off and DSP negotiation endpoints answer 503."""
+
+    connector_key_file: str = ""
+    """Ed25519 key (base64 seed, `shuchang contracts keygen`) the connector signs with; its
+    public key must be registered as a key of the connector participant here and at peers."""
+
+    connector_url: str = ""
+    """This connector's public DSP base URL, e.g. ``https://dsp.example.cn/dsp``: sent as
+    the callback address, so peers must have it registered as this participant's connector."""
+
+    negotiation_approval: Literal["auto", "manual"] = "auto"
+    """``auto``: a request that matches a listed offer is agreed at once; ``manual``: the
+    provider approves each request (控制台 or POST /api/v1/contracts/negotiations/{id}/approve)."""
+
+    agreement_days: int = 365
+    """How long an agreement runs from its conclusion, in days."""
+
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
     this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
@@ -117,6 +136,10 @@ class Settings:
             raise ValueError(f"SHUCHANG_REVIEW_RULE is not a known rule: {self.review_rule!r}")
         if not set(self.reviewers) <= {"operator", "service_firm"} or not self.reviewers:
             raise ValueError("SHUCHANG_LISTING_REVIEWERS lists operator and/or service_firm")
+        if self.negotiation_approval not in ("auto", "manual"):
+            raise ValueError("SHUCHANG_NEGOTIATION_APPROVAL must be auto or manual")
+        if not 1 <= self.agreement_days <= 3650:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_AGREEMENT_DAYS must be 1..3650")
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
 

@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 from shuchang.domains.participants import access, service
 from shuchang.domains.participants.schemas import Actor, ParticipantOut
 from shuchang.errors import PermissionDenied, ShuchangError, Unauthenticated
-from shuchang.http import platform_of
+from shuchang.http import handle_exception, platform_of
 from shuchang.web.i18n import normalise_language, pick, translate
-from shuchang.web.nav import entries_for
+from shuchang.web.nav import current_path, entries_for
 
 Req = Request[Any, Any, Any]
 Form = Mapping[str, Any]
 LOGIN_PATH = "/console/login"
+VIEWER_STATE = "console_viewer"
 
 
 class LoginRequired(Exception):
@@ -128,7 +129,9 @@ def viewer(session: Session, request: Req, *, allow_inactive: bool = True) -> Vi
             raise
         raise LoginRequired(exc) from exc
     assert actor.participant_id is not None  # keys always belong to a participant
-    return Viewer(actor, service.get(session, actor, actor.participant_id))
+    found = Viewer(actor, service.get(session, actor, actor.participant_id))
+    request.state[VIEWER_STATE] = found  # for the error page, should the page fail later
+    return found
 
 
 def _language_switch_url(request: Req, language: str) -> str:
@@ -152,6 +155,8 @@ def render(
     A ``fragment`` (an htmx partial) leaves the flash message for the next whole page.
     """
     language = language_of(request)
+    reviewers = platform_of(request).settings.reviewers
+    nav = entries_for(user.role, user.participant.status, reviewers) if user else []
     shared: dict[str, Any] = {
         "t": partial(translate, language),
         "pick": partial(pick, language),
@@ -161,7 +166,8 @@ def render(
         "flash": None if fragment else _take_flash(request),
         "path": request.url.path,
         "user": user,
-        "nav": entries_for(user.role, user.participant.status) if user else [],
+        "nav": nav,
+        "nav_current": current_path(nav, request.url.path),
     }
     return Template(template_name=template, context={**shared, **context}, status_code=status_code)
 
@@ -187,3 +193,13 @@ def to_login(request: Req, exc: LoginRequired) -> Response[Any]:
     if request.method == "GET" and request.url.query:
         target += "?" + request.url.query
     return redirect(f"{LOGIN_PATH}?next={quote(target, safe='')}")
+
+
+def error_page(request: Req, exc: ShuchangError) -> Response[Any]:
+    """Exception handler of the console router: a page that says why, in the current language,
+    when a page cannot be shown (403, 404 …). Form posts keep the problem response."""
+    if request.method not in ("GET", "HEAD"):
+        return handle_exception(request, exc)
+    user = request.state.get(VIEWER_STATE)
+    shown = user if isinstance(user, Viewer) else None
+    return render(request, "error.html", user=shown, error=exc, status_code=exc.status)

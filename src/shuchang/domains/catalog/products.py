@@ -415,3 +415,11 @@ def to_out(session: Session, p: Product) -> ProductOut:
         updated_at=p.updated_at,
         listed_at=p.listed_at,
     )
+
+
+def listed_offer(session: Session, product_id: uuid.UUID) -> ProductOut | None:
+    """A product as contracts need it: only while listed (None otherwise)."""
+    p = session.get(Product, product_id)
+    if p is None or p.status != "listed":
+        return None
+    return to_out(session, p)

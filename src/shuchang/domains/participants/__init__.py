@@ -9,6 +9,7 @@ from shuchang.domains.participants.identifiers import (
     check_resident_id,
     check_uscc,
 )
+from shuchang.domains.participants.keys import active_keys, connector_urls, key_owner
 from shuchang.domains.participants.schemas import ANONYMOUS, SYSTEM, Actor, ParticipantOut
 from shuchang.domains.participants.service import OnboardingRules, find
 
@@ -18,11 +19,14 @@ __all__ = [
     "Actor",
     "OnboardingRules",
     "ParticipantOut",
+    "active_keys",
     "authenticate",
     "check_identifier",
     "check_resident_id",
     "check_uscc",
+    "connector_urls",
     "find",
+    "key_owner",
     "require",
     "require_self_or",
 ]

@@ -284,3 +284,29 @@ def list_issuers(session: Session) -> list[IssuerOut]:
     return [
         _issuer_out(r) for r in session.scalars(select(TrustedIssuer).order_by(TrustedIssuer.id))
     ]
+
+
+def key_owner(session: Session, keyid: str) -> tuple[uuid.UUID, bytes] | None:
+    """The participant holding the active key with this fingerprint, and the raw key."""
+    row = session.scalars(
+        select(ParticipantKey).where(
+            ParticipantKey.fingerprint == keyid, ParticipantKey.status == "active"
+        )
+    ).first()
+    if row is None:
+        return None
+    return row.participant_id, b64decode_strict(row.public_key)
+
+
+def active_keys(session: Session, participant_id: uuid.UUID) -> list[bytes]:
+    rows = session.scalars(
+        select(ParticipantKey.public_key).where(
+            ParticipantKey.participant_id == participant_id, ParticipantKey.status == "active"
+        )
+    )
+    return [b64decode_strict(k) for k in rows]
+
+
+def connector_urls(session: Session, participant_id: uuid.UUID) -> list[str]:
+    rows = session.scalars(select(Connector.url).where(Connector.participant_id == participant_id))
+    return [url.rstrip("/") for url in rows]

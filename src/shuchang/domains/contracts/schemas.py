@@ -1,0 +1,60 @@
+"""Request and response shapes of the contracts management API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+
+class StartNegotiation(msgspec.Struct, forbid_unknown_fields=True):
+    """Ask a provider (registered here, with a connector) for one of its listed offers."""
+
+    provider_id: uuid.UUID
+    dataset_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    offer: dict[str, Any]
+
+
+class Termination(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class EventOut(msgspec.Struct, frozen=True):
+    direction: str
+    message_type: str
+    from_state: str
+    to_state: str
+    at: datetime
+
+
+class NegotiationOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    role: str
+    state: str
+    provider_pid: str | None
+    consumer_pid: str
+    counterparty_id: uuid.UUID
+    dataset_id: str
+    offer: dict[str, Any]
+    agreement_id: uuid.UUID | None
+    error: dict[str, Any] | None
+    events: list[EventOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgreementOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    status: str
+    provider_id: uuid.UUID
+    consumer_id: uuid.UUID
+    dataset_id: str
+    purpose: str | None
+    valid_from: datetime
+    valid_until: datetime
+    price_model: str
+    price_fen: int
+    document: dict[str, Any]  # the signed agreement file (`shuchang contracts verify`)
+    created_at: datetime
