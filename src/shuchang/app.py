@@ -11,9 +11,11 @@ from sqlalchemy import text
 
 from shuchang import __version__
 from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
+from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
+from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
 from shuchang.http import handle_exception, platform_of, refuse_nul
@@ -33,6 +35,9 @@ def healthz(request: Request[Any, Any, Any]) -> dict[str, str]:
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Litestar:
     """Build the ASGI app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
+    witnesses(
+        settings.witness_keys
+    )  # a malformed SHUCHANG_WITNESS_KEYS fails here, not per request
     platform = platform or Platform.build(settings)
     sequencer = Sequencer(platform) if settings.sequencer else None
     app = Litestar(
@@ -40,6 +45,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             healthz,
             *PARTICIPANT_ROUTES,
             *CATALOG_ROUTES,
+            *DSP_CATALOG_ROUTES,
             *CONTRACT_ROUTES,
             *NEGOTIATION_ROUTES,
             *EVIDENCE_ROUTES,

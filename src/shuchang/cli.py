@@ -37,6 +37,18 @@ def _settings() -> Settings:
         raise click.UsageError(str(exc)) from exc
 
 
+def _check_startup(settings: Settings) -> None:
+    """Fail before serving on settings that would only break later, in a background thread."""
+    from shuchang.domains.evidence.logview import witnesses
+    from shuchang.domains.evidence.signing import LogKeyError, load_log_signer
+
+    try:
+        load_log_signer(settings)
+        witnesses(settings.witness_keys)
+    except (LogKeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @cli.command()
 @click.option("--host", help="Bind address (default SHUCHANG_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default SHUCHANG_PORT or 8600).")
@@ -51,6 +63,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool) -
     from shuchang.migrations import upgrade
 
     settings = _settings()
+    _check_startup(settings)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     if demo:
@@ -86,7 +99,11 @@ def db_upgrade() -> None:
     from shuchang.migrations import upgrade
 
     settings = _settings()
-    upgrade(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
     click.echo("database is at the latest revision")
 
 
@@ -99,8 +116,11 @@ def demo() -> None:
 
     settings = _settings()
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    print_keys(seed(engine, settings))
+    try:
+        upgrade(engine)
+        print_keys(seed(engine, settings))
+    finally:
+        engine.dispose()
 
 
 cli.add_command(participants)

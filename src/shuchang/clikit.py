@@ -13,6 +13,7 @@ import click
 import msgspec
 from sqlalchemy.orm import Session
 
+from shuchang.domains.evidence.signing import LogKeyError
 from shuchang.errors import ShuchangError
 from shuchang.platform import Platform
 from shuchang.settings import Settings
@@ -35,6 +36,8 @@ def unit(*, write: bool = True) -> Iterator[tuple[Platform, Session]]:
         upgrade(platform.engine)
         with platform.unit(write=write) as session:
             yield platform, session
+    except LogKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         platform.engine.dispose()
 

@@ -62,10 +62,6 @@ class Settings:
     ``standard`` — without a credential the registration needs review (人工复核);
     ``lenient`` — valid check digits and no duplicate are enough to verify."""
 
-    trusted_issuers_file: str = ""
-    """JSON file listing credential issuers the operator trusts (name, Ed25519 key, revoked
-    credential ids). Also manageable with `shuchang participants issuers`."""
-
     console_language: Literal["zh-CN", "en"] = "zh-CN"
     """Default console language; users can switch."""
 

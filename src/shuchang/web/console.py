@@ -1,7 +1,8 @@
 """The web console (控制台): server-rendered pages, zh-CN first, login by API key.
 
 ``app.py`` mounts :data:`ROUTES`, :func:`session_middleware` and :func:`template_config`.
-Pages live in :mod:`.home` and :mod:`.participants`; their shared machinery (language, CSRF
+Pages live in :mod:`.home`, :mod:`.participants` and the catalog's :mod:`.catalog`,
+:mod:`.catalog_resources` and :mod:`.catalog_products`; their shared machinery (language, CSRF
 token, flash message, the signed-in viewer) in :mod:`.pages`; strings in :mod:`.i18n`;
 navigation in :mod:`.nav`. Static files (CSS, vendored htmx) are served from
 ``/console/static``.
@@ -22,9 +23,14 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
+from shuchang.errors import ShuchangError
 from shuchang.settings import Settings
+from shuchang.web.catalog import CatalogPages, ReviewPages
+from shuchang.web.catalog_products import ProductPages
+from shuchang.web.catalog_resources import ResourcePages
 from shuchang.web.home import HomePages
-from shuchang.web.pages import LoginRequired, remember_language, to_login
+from shuchang.web.offers import yuan
+from shuchang.web.pages import LoginRequired, error_page, remember_language, to_login
 from shuchang.web.participants import ParticipantPages
 
 HERE = Path(__file__).parent
@@ -56,6 +62,7 @@ def compact_json(value: Any) -> str:
 def _register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["local_time"] = local_time
     engine.engine.filters["compact_json"] = compact_json
+    engine.engine.filters["yuan"] = yuan
     engine.engine.trim_blocks = True
     engine.engine.lstrip_blocks = True
 
@@ -70,9 +77,16 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 PAGES = Router(
     path="/console",
-    route_handlers=[HomePages, ParticipantPages],
+    route_handlers=[
+        HomePages,
+        ParticipantPages,
+        CatalogPages,
+        ResourcePages,
+        ProductPages,
+        ReviewPages,
+    ],
     before_request=remember_language,
-    exception_handlers={LoginRequired: to_login},
+    exception_handlers={LoginRequired: to_login, ShuchangError: error_page},
     include_in_schema=False,
 )
 

@@ -28,6 +28,7 @@ _REGION = re.compile(r"^[1-8]\d{5}$")
 _SEPARATORS = re.compile(r"[\s,;，；、]+")
 _LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 MAX_COUNT = 10**15
+MAX_PURPOSE = 200
 
 
 def split_list(raw: str) -> list[str]:
@@ -92,36 +93,51 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def _purpose(b: Builder, faults: list[Fault]) -> list[dict[str, Any]]:
+    if len(b.purpose) > MAX_PURPOSE:
+        faults.append(Fault("policy_purpose", "offer.check_purpose"))
+        return []
+    if not b.purpose:
+        return []
+    return [{"leftOperand": "purpose", "operator": "eq", "rightOperand": b.purpose}]
+
+
+def _count(b: Builder, faults: list[Fault]) -> list[dict[str, Any]]:
+    if not b.max_uses:
+        return []
+    raw = b.max_uses
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_COUNT):
+        faults.append(Fault("policy_max_uses", "offer.check_count"))
+        return []
+    return [{"leftOperand": "count", "operator": "lteq", "rightOperand": str(int(raw))}]
+
+
+def _audience(b: Builder, faults: list[Fault]) -> list[dict[str, Any]]:
+    """Where the data may be used and which roles may receive it."""
+    out: list[dict[str, Any]] = []
+    regions = split_list(b.regions)
+    if regions and not all(_REGION.match(r) for r in regions):
+        faults.append(Fault("policy_regions", "check.region"))
+    elif regions:
+        out.append(_one_or_many("spatial", regions))
+    if any(r not in ROLES for r in b.recipient_roles):
+        faults.append(Fault("policy_recipient_roles", "offer.check_role"))
+    elif b.recipient_roles:
+        out.append(_one_or_many("recipientRole", b.recipient_roles))
+    return out
+
+
 def build(b: Builder) -> tuple[dict[str, Any] | None, list[Fault]]:
     """The ODRL offer of the builder's fields, or the faults of the fields that are wrong."""
     faults: list[Fault] = []
     if b.action not in BUILDER_ACTIONS:
         faults.append(Fault("policy_action", "offer.check_action"))
-    constraints: list[dict[str, Any]] = []
-    if b.purpose:
-        constraints.append({"leftOperand": "purpose", "operator": "eq", "rightOperand": b.purpose})
-    constraints += _window(b, faults)
-    if b.max_uses:
-        if (
-            not b.max_uses.isascii()
-            or not b.max_uses.isdigit()
-            or not 0 < int(b.max_uses) <= MAX_COUNT
-        ):
-            faults.append(Fault("policy_max_uses", "offer.check_count"))
-        else:
-            count = str(int(b.max_uses))
-            constraints.append({"leftOperand": "count", "operator": "lteq", "rightOperand": count})
-    regions = split_list(b.regions)
-    if regions:
-        if not all(_REGION.match(r) for r in regions):
-            faults.append(Fault("policy_regions", "check.region"))
-        else:
-            constraints.append(_one_or_many("spatial", regions))
-    unknown = [r for r in b.recipient_roles if r not in ROLES]
-    if unknown:
-        faults.append(Fault("policy_recipient_roles", "offer.check_role"))
-    elif b.recipient_roles:
-        constraints.append(_one_or_many("recipientRole", b.recipient_roles))
+    constraints = [
+        *_purpose(b, faults),
+        *_window(b, faults),
+        *_count(b, faults),
+        *_audience(b, faults),
+    ]
     if faults:
         return None, faults
     rule: dict[str, Any] = {"action": b.action}

@@ -40,7 +40,7 @@ def log(tmp_path: Path) -> dict[str, Path]:
         "key": key,
         "vkey": tmp_path / "log.key.pub",
         "leaf": leaves[2],
-        "receipt": tmp_path / "leaf2.json.proof",
+        "receipt": tmp_path / "leaf2.json.tlog-proof",
         "other_leaf": leaves[3],
     }
 
@@ -73,7 +73,7 @@ def test_build_prints_checkpoint_and_writes_receipts(log: dict[str, Path], tmp_p
     lines = result.stdout.splitlines()
     assert lines[:2] == [ORIGIN, "1"]
     assert lines[4].startswith(f"\u2014 {ORIGIN} ")
-    receipt = (out / "leaf2.json.proof").read_text(encoding="utf-8")
+    receipt = (out / "leaf2.json.tlog-proof").read_text(encoding="utf-8")
     assert receipt.startswith("c2sp.org/tlog-proof@v1\nindex 0\n\n")
     assert receipt.endswith(result.stdout)
 
@@ -81,7 +81,7 @@ def test_build_prints_checkpoint_and_writes_receipts(log: dict[str, Path], tmp_p
 def test_round_trip_verifies(log: dict[str, Path]) -> None:
     result = _run("verify", "--vkey", log["vkey"], "--receipt", log["receipt"], log["leaf"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"OK: entry 2 is in {ORIGIN} at tree size 5\n"
+    assert result.stdout == f"OK: leaf 2 is in {ORIGIN} at tree size 5\n"
     vkey_string = log["vkey"].read_text(encoding="utf-8").strip()
     args = ("--vkey", vkey_string, "--origin", ORIGIN, "--receipt", log["receipt"])
     result = _run("verify", *args, log["leaf"])
@@ -202,5 +202,5 @@ def test_sm2_signed_log_round_trip(tmp_path: Path) -> None:
     leaf = tmp_path / "leaf"
     leaf.write_bytes(b"payload")
     assert _run("build", "--origin", ORIGIN, "--key", key, leaf).exit_code == 0
-    result = _run("verify", "--vkey", f"{key}.pub", "--receipt", f"{leaf}.proof", leaf)
+    result = _run("verify", "--vkey", f"{key}.pub", "--receipt", f"{leaf}.tlog-proof", leaf)
     assert result.exit_code == 0, result.output

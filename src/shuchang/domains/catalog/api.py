@@ -137,13 +137,18 @@ class ProductController(Controller):
 
     @get("/{product_id:uuid}/reviews", sync_to_thread=True)
     def reviews(self, request: Req, product_id: FromPath[uuid.UUID]) -> list[ReviewOut]:
-        with platform_of(request).unit(write=False) as s:
-            return products.history(s, actor_of(s, request), product_id)
+        platform = platform_of(request)
+        with platform.unit(write=False) as s:
+            return products.history(
+                s, actor_of(s, request), product_id, platform.settings.reviewers
+            )
 
     @get("/{product_id:uuid}/lineage", sync_to_thread=True, summary="Source resources")
     def lineage(self, request: Req, product_id: FromPath[uuid.UUID]) -> Lineage:
-        with platform_of(request).unit(write=False) as s:
-            return products.lineage_of_product(s, actor_of(s, request), product_id)
+        platform = platform_of(request)
+        with platform.unit(write=False) as s:
+            actor = actor_of(s, request)
+            return products.lineage_of_product(s, actor, product_id, platform.settings.reviewers)
 
 
 class CatalogController(Controller):

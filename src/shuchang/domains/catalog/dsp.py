@@ -17,6 +17,8 @@ participant            ``urn:shuchang:participant:<participant id>`` (``particip
 catalog                ``urn:uuid:<uuid5(provider id or space name)>``
 region / industry      ``urn:shuchang:region:<GB/T 2260 code>`` (``dct:spatial``),
                        ``urn:shuchang:industry:<GB/T 4754-2017 code>`` (``dcat:theme``)
+product kind           ``urn:shuchang:kind:<dataset|api|data_element|compute_only>``
+                       (``dct:type``)
 =====================  =====================================================================
 
 Distribution formats: ``HttpData-PULL`` (dataset, data element and API products: the consumer
@@ -45,8 +47,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from shuchang.domains.catalog.models import Product, ProductSource, ResourceVersion
-from shuchang.domains.participants import Actor, find
-from shuchang.domains.participants.keys import list_connectors
+from shuchang.domains.participants import Actor, find, list_connectors
 from shuchang.errors import NotFound, Unauthenticated
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"

@@ -28,6 +28,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import FromPath, QueryParameter, RawBody
+from litestar.types import ControllerRouterHandler
 
 from shuchang.domains.catalog import dsp
 from shuchang.errors import InvalidInput, ShuchangError, Unauthenticated
@@ -186,7 +187,7 @@ def dcat_export(request: Req) -> Response[Any]:
     return Response(content=catalog, media_type=JSON_LD)
 
 
-ROUTES = [DspCatalogController, dspace_version, dcat_export]
+ROUTES: list[ControllerRouterHandler] = [DspCatalogController, dspace_version, dcat_export]
 
 __all__ = [
     "ROUTES",

@@ -311,8 +311,13 @@ def review_queue(session: Session, actor: Actor, reviewers: tuple[str, ...]) -> 
     return [to_out(session, p) for p in rows]
 
 
-def history(session: Session, actor: Actor, product_id: uuid.UUID) -> list[ReviewOut]:
-    get(session, actor, product_id)
+def history(
+    session: Session,
+    actor: Actor,
+    product_id: uuid.UUID,
+    reviewers: tuple[str, ...] = ("operator",),
+) -> list[ReviewOut]:
+    get(session, actor, product_id, reviewers)
     rows = session.scalars(
         select(ReviewStep).where(ReviewStep.product_id == product_id).order_by(ReviewStep.id)
     )
@@ -338,8 +343,13 @@ def _source_outs(session: Session, product_id: uuid.UUID) -> list[SourceOut]:
     return [SourceOut(*row) for row in rows]
 
 
-def lineage_of_product(session: Session, actor: Actor, product_id: uuid.UUID) -> Lineage:
-    get(session, actor, product_id)
+def lineage_of_product(
+    session: Session,
+    actor: Actor,
+    product_id: uuid.UUID,
+    reviewers: tuple[str, ...] = ("operator",),
+) -> Lineage:
+    get(session, actor, product_id, reviewers)
     return Lineage(id=product_id, sources=_source_outs(session, product_id), products=[])
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,17 +35,6 @@ from shuchang.ports import Ed25519Signer, fingerprint, verify_signature
 
 DOCUMENT_TYPE = "ShuchangSignedAgreement"
 ROLES = ("assigner", "assignee")
-
-
-def participant_urn(identifier: str, identifier_kind: str) -> str:
-    """A participant's identity in protocol messages, the same on every connector.
-
-    Organisations are named by their USCC (public by law); a natural person's resident ID is
-    personal information, so only its digest is used.
-    """
-    if identifier_kind == "uscc":
-        return f"urn:uscc:{identifier}"
-    return f"urn:shuchang:person:{hashlib.sha256(identifier.encode()).hexdigest()[:32]}"
 
 
 def _stamp(when: datetime) -> str:

@@ -9,13 +9,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from shuchang.domains.contracts import negotiation, views
+from shuchang.domains.contracts import negotiation, usage, views
 from shuchang.domains.contracts.negotiation import DspProblem, Outbound
 from shuchang.domains.contracts.schemas import (
     AgreementOut,
     NegotiationOut,
     StartNegotiation,
     Termination,
+    UseDecision,
+    UseRequest,
 )
 from shuchang.domains.contracts.service import deliver, load_connector
 from shuchang.domains.participants import find, require
@@ -161,6 +163,20 @@ class AgreementController(Controller):
     def list_(self, request: Req) -> list[AgreementOut]:
         with platform_of(request).unit(write=False) as s:
             return views.list_agreements(s, actor_of(s, request))
+
+    @post(
+        "/{agreement_id:uuid}/decide",
+        sync_to_thread=True,
+        status_code=200,
+        summary="Decide one use (使用控制)",
+    )
+    def decide(
+        self, request: Req, agreement_id: FromPath[uuid.UUID], data: JSONBody[UseRequest]
+    ) -> UseDecision:
+        """Permit or deny a use under the agreement, with the rules that decided; ``consume``
+        counts a permitted use (count constraints)."""
+        with platform_of(request).unit(write=data.consume) as s:
+            return usage.decide_use(s, actor_of(s, request), agreement_id, data)
 
     @get("/{agreement_id:uuid}", sync_to_thread=True, summary="An agreement with both signatures")
     def detail(self, request: Req, agreement_id: FromPath[uuid.UUID]) -> AgreementOut:

@@ -28,7 +28,13 @@ from shuchang.domains import evidence
 from shuchang.domains.catalog import listed_offer
 from shuchang.domains.contracts import agreements, messages
 from shuchang.domains.contracts.models import Agreement, Negotiation, NegotiationEvent
-from shuchang.domains.participants import Actor, ParticipantOut, connector_urls, find
+from shuchang.domains.participants import (
+    Actor,
+    ParticipantOut,
+    connector_urls,
+    find,
+    participant_urn,
+)
 from shuchang.errors import ShuchangError
 from shuchang.ports import Ed25519Signer
 
@@ -82,9 +88,7 @@ class Connector:
 
     @property
     def urn(self) -> str:
-        return agreements.participant_urn(
-            self.participant.identifier, self.participant.identifier_kind
-        )
+        return participant_urn(self.participant)
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,7 @@ def agree(session: Session, n: Negotiation, connector: Connector) -> Outbound:
     terms = agreements.Terms(
         dataset_id=n.dataset_id,
         provider_urn=connector.urn,
-        consumer_urn=agreements.participant_urn(consumer.identifier, consumer.identifier_kind),
+        consumer_urn=participant_urn(consumer),
         price_model=product.price.model,
         price_fen=product.price.amount_fen,
         price_period=product.price.period,

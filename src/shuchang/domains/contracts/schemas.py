@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -58,3 +58,28 @@ class AgreementOut(msgspec.Struct, frozen=True):
     price_fen: int
     document: dict[str, Any]  # the signed agreement file (`shuchang contracts verify`)
     created_at: datetime
+
+
+class UseRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """One intended use of an agreement, as the data plane (or the consumer) describes it."""
+
+    action: Literal["use", "read", "distribute", "aggregate", "compute", "derive"]
+    purpose: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    region: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    fields: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=63)]], msgspec.Meta(max_length=500)
+    ] = []
+    consume: bool = False  # count this use if permitted (the data plane sets it)
+
+
+class UseDecision(msgspec.Struct, frozen=True):
+    agreement_id: uuid.UUID
+    action: str
+    permitted: bool
+    reason_zh: str
+    reason_en: str
+    allowed_fields: list[str] | None
+    excluded_fields: list[str] | None
+    remaining_uses: int | None
+    uses: int
+    duties: list[str]

@@ -29,10 +29,20 @@ from shuchang.errors import NotFound
 from shuchang.http import actor_of, platform_of, require
 
 Req = Request[Any, Any, Any]
-TEXT = "text/plain; charset=utf-8"
+TEXT = "text/plain"
 IMMUTABLE = {"cache-control": "public, max-age=31536000, immutable"}
 FRESH = {"cache-control": "no-cache"}
 OVERSIGHT = ("operator", "regulator")
+
+
+def _visible_entry(session: Any, request: Req, entry_id: int) -> LoggedEntry:
+    """The entry if the caller is its subject or actor, or oversight; else 404 (no hint that
+    an entry exists where the caller may not look)."""
+    actor = actor_of(session, request)
+    found = logview.entry(session, entry_id)
+    if actor.ref not in (found.entry.subject, found.entry.actor) and actor.role not in OVERSIGHT:
+        raise NotFound("Evidence entry not found", "存证记录不存在", code="evidence.not_found")
+    return found
 
 
 class EvidenceController(Controller):
@@ -56,20 +66,13 @@ class EvidenceController(Controller):
     @get("/entries/{entry_id:int}", sync_to_thread=True, summary="One entry and its leaf")
     def entry(self, request: Req, entry_id: FromPath[int]) -> LoggedEntry:
         with platform_of(request).unit(write=False) as s:
-            actor = actor_of(s, request)
-            found = logview.entry(s, entry_id)
-            if actor.ref not in (found.entry.subject, found.entry.actor):
-                require(actor, *OVERSIGHT)
-            return found
+            return _visible_entry(s, request, entry_id)
 
     @get("/entries/{entry_id:int}/receipt", sync_to_thread=True, media_type=TEXT)
     def receipt(self, request: Req, entry_id: FromPath[int]) -> Response[bytes]:
         """The entry's C2SP tlog-proof@v1 receipt (verify offline with `shuchang tlog verify`)."""
         with platform_of(request).unit(write=False) as s:
-            actor = actor_of(s, request)
-            found = logview.entry(s, entry_id)
-            if actor.ref not in (found.entry.subject, found.entry.actor):
-                require(actor, *OVERSIGHT)
+            _visible_entry(s, request, entry_id)
             return Response(logview.receipt(s, entry_id), media_type=TEXT)
 
     @get("/log", sync_to_thread=True, summary="Log size, latest checkpoint, verifier key")

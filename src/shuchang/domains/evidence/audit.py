@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from shuchang.canonical import digest
 from shuchang.domains.evidence.log import leaf_data
-from shuchang.domains.evidence.models import LogCheckpoint, LogLeaf, LogNode, OutboxEntry
+from shuchang.domains.evidence.models import (
+    LogCheckpoint,
+    LogLeaf,
+    LogNode,
+    OutboxEntry,
+    PendingEntry,
+)
 from shuchang.domains.evidence.tlog.checkpoint import open_checkpoint
 from shuchang.domains.evidence.tlog.note import NoteError, Verifier
 from shuchang.domains.evidence.tlog.offline import Finding, FindingKind, audit_leaves
@@ -68,6 +74,11 @@ def _outbox_findings(
         intact = digest(payload) == payload_digest
         leaf = leaf_data(outbox_id, kind, subject, actor, payload_digest, at)
         expected[outbox_id] = leaf if intact else None
+    queued = set(session.scalars(select(PendingEntry.outbox_id)))
+    logged = set(outbox_of.values())
+    for outbox_id in sorted(expected.keys() - logged - queued):
+        detail = f"outbox entry {outbox_id} is neither in the log nor queued for it"
+        findings.append(Finding(FindingKind.REMOVED, None, detail))
     for idx, outbox_id in outbox_of.items():
         if outbox_id not in expected:
             findings.append(Finding(FindingKind.REMOVED, idx, f"outbox entry {outbox_id} is gone"))

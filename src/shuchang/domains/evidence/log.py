@@ -96,9 +96,13 @@ def tree_size(session: Session) -> int:
     return 0 if last is None else last + 1
 
 
-def _take_lock(session: Session) -> bool:
+def _take_lock(session: Session, *, wait: bool = False) -> bool:
+    """The log's writer lock for this transaction: try (background rounds) or wait (on demand)."""
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: this write transaction already holds the database lock
+    if wait:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
+        return True
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK}))
 
 
@@ -106,6 +110,7 @@ def _take_lock(session: Session) -> bool:
 class SequencedBatch:
     start: int
     count: int
+    locked: bool = True  # False: another process holds the writer lock; nothing was done
 
 
 def _frontier(session: Session, size: int) -> list[tuple[int, int, bytes]]:
@@ -115,10 +120,10 @@ def _frontier(session: Session, size: int) -> list[tuple[int, int, bytes]]:
     return [(level, idx, h) for (level, idx), h in zip(ids, hashes, strict=True)]
 
 
-def sequence(session: Session, batch: int = 5000) -> SequencedBatch:
+def sequence(session: Session, batch: int = 5000, *, wait: bool = False) -> SequencedBatch:
     """Append up to ``batch`` queued entries to the log, in outbox order."""
-    if not _take_lock(session):
-        return SequencedBatch(0, 0)
+    if not _take_lock(session, wait=wait):
+        return SequencedBatch(0, 0, locked=False)
     queued = session.execute(
         select(
             OutboxEntry.id,
@@ -165,6 +170,7 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
 
 def publish_checkpoint(session: Session, signer: Signer, origin: str) -> LogCheckpoint:
     """Sign and store a checkpoint of the current tree (the latest one if it has not grown)."""
+    _take_lock(session, wait=True)  # one publisher at a time, never two of one size
     size = tree_size(session)
     latest = latest_checkpoint(session)
     if latest is not None and latest.size == size:

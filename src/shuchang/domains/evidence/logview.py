@@ -104,7 +104,9 @@ def status(session: Session, signer: Ed25519Signer) -> LogStatus:
 
 
 def consistency(session: Session, size1: int, size2: int) -> ConsistencyOut:
-    size = log.tree_size(session)
+    """Between two sizes of signed checkpoints' range (what clients can check roots against)."""
+    latest = log.latest_checkpoint(session)
+    size = 0 if latest is None else latest.size
     if not 0 < size1 <= size2 <= size:
         raise ValidationFailed(
             f"Need 0 < size1 <= size2 <= {size}",
@@ -119,7 +121,7 @@ def sequence_and_publish(
     session: Session, signer: Ed25519Signer, batch: int = 5000
 ) -> LogCheckpoint:
     """Sequence everything queued, then publish a checkpoint (the on-demand path)."""
-    while log.sequence(session, batch).count:
+    while log.sequence(session, batch, wait=True).count:
         pass
     return log.publish_checkpoint(session, signer, signer.name)
 

@@ -10,8 +10,6 @@ import logging
 import threading
 import time
 
-from sqlalchemy.exc import OperationalError
-
 from shuchang.domains.evidence import log
 from shuchang.platform import Platform
 
@@ -36,8 +34,10 @@ class Sequencer:
         """One round: sequence a batch; publish a checkpoint when due. Returns leaves added."""
         settings = self._platform.settings
         with self._platform.unit() as session:
-            added = log.sequence(session).count
+            batch = log.sequence(session)
+            added = batch.count
             due = time.monotonic() - self._last_checkpoint >= settings.checkpoint_interval_s
+            due = due and batch.locked  # the process holding the lock publishes
             if due:
                 signer = self._platform.log_signer
                 log.publish_checkpoint(session, signer, signer.name)
@@ -50,8 +50,8 @@ class Sequencer:
         while not self._stop.is_set():
             try:
                 added = self.tick()
-            except OperationalError:  # database busy or restarting: try again next round
-                logger.warning("sequencer round failed; retrying", exc_info=True)
+            except Exception:  # any failure: log it, keep the thread, try again next round
+                logger.exception("sequencer round failed; retrying")
                 added = 0
             if not added:
                 self._stop.wait(interval)

@@ -13,6 +13,7 @@ from shuchang.domains.evidence.models import OutboxEntry, PendingEntry
 from shuchang.domains.evidence.schemas import EvidenceEntry
 
 MAX_FIELD = 128
+MAX_KIND = 64
 
 
 def record(session: Session, kind: str, subject: str, actor: str, payload: dict[str, Any]) -> int:
@@ -22,9 +23,13 @@ def record(session: Session, kind: str, subject: str, actor: str, payload: dict[
     (``participant:<id>``), ``actor`` who caused it (``participant:<id>``, ``system``,
     ``cli``). The payload is stored as is and its canonical SHA-256 digest beside it.
     """
-    for name, value in (("kind", kind), ("subject", subject), ("actor", actor)):
-        if not value or len(value) > MAX_FIELD:
-            raise ValueError(f"evidence {name} must be 1..{MAX_FIELD} characters")
+    for name, value, limit in (
+        ("kind", kind, MAX_KIND),
+        ("subject", subject, MAX_FIELD),
+        ("actor", actor, MAX_FIELD),
+    ):
+        if not value or len(value) > limit:
+            raise ValueError(f"evidence {name} must be 1..{limit} characters")
     entry = OutboxEntry(
         kind=kind,
         subject=subject,

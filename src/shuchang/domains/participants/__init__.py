@@ -9,14 +9,31 @@ from shuchang.domains.participants.identifiers import (
     check_resident_id,
     check_uscc,
 )
-from shuchang.domains.participants.keys import active_keys, connector_urls, key_owner
-from shuchang.domains.participants.schemas import ANONYMOUS, SYSTEM, Actor, ParticipantOut
-from shuchang.domains.participants.service import OnboardingRules, find
+from shuchang.domains.participants.keys import (
+    active_keys,
+    connector_urls,
+    key_owner,
+    list_connectors,
+)
+from shuchang.domains.participants.schemas import (
+    ANONYMOUS,
+    SYSTEM,
+    Actor,
+    ConnectorOut,
+    ParticipantOut,
+)
+from shuchang.domains.participants.service import (
+    OnboardingRules,
+    find,
+    find_by_urn,
+    participant_urn,
+)
 
 __all__ = [
     "ANONYMOUS",
     "SYSTEM",
     "Actor",
+    "ConnectorOut",
     "OnboardingRules",
     "ParticipantOut",
     "active_keys",
@@ -26,7 +43,10 @@ __all__ = [
     "check_uscc",
     "connector_urls",
     "find",
+    "find_by_urn",
     "key_owner",
+    "list_connectors",
+    "participant_urn",
     "require",
     "require_self_or",
 ]

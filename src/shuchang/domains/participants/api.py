@@ -145,7 +145,7 @@ class ParticipantController(Controller):
         """Issue an API key for one of the participant's roles; the secret is shown once."""
         with platform_of(request).unit() as s:
             actor = actor_of(s, request)
-            access.require_self_or(actor, participant_id)
+            access.require_self_or(actor, participant_id, "operator")
             return access.issue_key(
                 s, actor, service.load(s, participant_id), data.role, data.label
             )

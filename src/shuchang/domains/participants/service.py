@@ -12,6 +12,7 @@ Lifecycle::
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -277,7 +278,7 @@ def search(
 ) -> ParticipantPage:
     """List participants newest first with filters and cursor pagination."""
     stmt = select(Participant)
-    if actor.role not in DIRECTORY_ROLES:
+    if actor.role not in (*DIRECTORY_ROLES, "system"):
         stmt = stmt.where(Participant.status == "active")
     elif status:
         stmt = stmt.where(Participant.status == status)
@@ -406,5 +407,29 @@ def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
     """Participants per status in one query (operator and regulator dashboards)."""
     access.require(actor, *DIRECTORY_ROLES)
     rows = session.execute(select(Participant.status, func.count()).group_by(Participant.status))
-    counts = dict(rows.tuples().all())
+    counts: dict[str, int] = {status: n for status, n in rows}
     return {status: counts.get(status, 0) for status in STATUS_ZH}
+
+
+def participant_urn(p: ParticipantOut) -> str:
+    """A participant's identity in protocol messages, the same on every connector.
+
+    Organisations are named by their USCC (public by law); a natural person's resident ID is
+    personal information, so only its digest is used.
+    """
+    if p.identifier_kind == "uscc":
+        return f"urn:uscc:{p.identifier}"
+    return f"urn:shuchang:person:{hashlib.sha256(p.identifier.encode()).hexdigest()[:32]}"
+
+
+def find_by_urn(session: Session, urn: str) -> ParticipantOut | None:
+    """The live participant a protocol URN names (organisations only: people are hashed)."""
+    if not urn.startswith("urn:uscc:"):
+        return None
+    row = session.scalars(
+        select(Participant).where(
+            Participant.identifier == urn.removeprefix("urn:uscc:"),
+            Participant.status.in_(verification.LIVE_STATUSES),
+        )
+    ).first()
+    return None if row is None else to_out(row)

@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 # Leaves, nodes and checkpoints are history too: refused UPDATE/DELETE, like the outbox.
-LOG_TABLES = ("tlog_leaves", "tlog_nodes", "tlog_checkpoints")
+LOG_TABLES = ("tlog_leaves", "tlog_nodes", "tlog_checkpoints", "tlog_cosignatures")
 
 
 def _append_only() -> None:

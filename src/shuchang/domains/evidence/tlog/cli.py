@@ -19,7 +19,7 @@ from .offline import build_log, verify_receipt
 __all__ = ["tlog"]
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
-_RECEIPT_SUFFIX = ".proof"
+_RECEIPT_SUFFIX = ".tlog-proof"
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -109,7 +109,7 @@ def keygen(name: str, out: Path | None, algorithm: str) -> None:
 )
 @click.argument("leaf_files", nargs=-1, required=True, type=_FILE)
 def build(origin: str, key_file: Path, out_dir: Path | None, leaf_files: tuple[Path, ...]) -> None:
-    """Build a log from LEAF_FILES in order; print its signed checkpoint, write LEAF.proof
+    """Build a log from LEAF_FILES in order; print its signed checkpoint, write LEAF.tlog-proof
     receipts."""
     try:
         signer = parse_signer_key(_read_text(key_file, "signer key file"))
@@ -155,4 +155,4 @@ def verify(vkeys: tuple[str, ...], receipt: Path, origin: str | None, leaf_file:
         checkpoint, index = verify_receipt(receipt_bytes, leaf, verifiers, origin)
     except ValueError as exc:
         raise click.ClickException(f"not verified: {exc}") from None
-    click.echo(f"OK: entry {index} is in {checkpoint.origin} at tree size {checkpoint.size}")
+    click.echo(f"OK: leaf {index} is in {checkpoint.origin} at tree size {checkpoint.size}")

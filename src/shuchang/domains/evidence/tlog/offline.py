@@ -213,7 +213,7 @@ def _check_roots(
             findings.append(
                 Finding(
                     FindingKind.ROOT_MISMATCH,
-                    last_good,
+                    None,
                     f"stored entries do not reproduce the root of the size-{size} checkpoint; "
                     f"the first bad entry is in [{last_good}, {size})",
                 )
