@@ -18,7 +18,8 @@ _ZH_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Expected `int` >= (\d+)"), r"数值过小：至少为 \1"),
     (re.compile(r"Expected `int` <= (\d+)"), r"数值过大：至多为 \1"),
 ]
-_FIELD_IN_MESSAGE = re.compile(r"field `(\w+)`|at `\$\.([\w.\[\]]+)`")
+_NAMED = re.compile(r"field `(\w+)`")
+_AT = re.compile(r"at `\$\.?([\w.\[\]]*)`")
 
 
 def say_in_chinese(message: str) -> str:
@@ -30,6 +31,9 @@ def say_in_chinese(message: str) -> str:
 
 
 def field_of(message: str) -> str | None:
-    """The field a msgspec message names (`$.roles[0]` → ``roles[0]``), if any."""
-    found = _FIELD_IN_MESSAGE.search(message)
-    return next((g for g in found.groups() if g), None) if found else None
+    """The field a msgspec message names, as a path: `$.roles[0]` → ``roles[0]``; a missing
+    member of a nested object → ``fields[0].type``."""
+    named = _NAMED.search(message)
+    at = _AT.search(message)
+    parts = [p for p in ((at.group(1) if at else None), (named.group(1) if named else None)) if p]
+    return ".".join(parts) or None

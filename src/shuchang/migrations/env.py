@@ -9,7 +9,7 @@ from shuchang.db import make_engine
 from shuchang.models import metadata
 
 # Full-text index objects differ per backend and live outside the ORM (catalog.search).
-UNMODELLED = ("catalog_fts", "search_vector")
+UNMODELLED = ("catalog_fts", "search_vector", "chars_vector")
 
 
 def include_object(

@@ -7,12 +7,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuchang.domains import evidence
 from shuchang.domains.catalog import products, resources, search
-from shuchang.domains.catalog.models import Product
 from shuchang.domains.catalog.schemas import (
     ProductOut,
     ResourceOut,
@@ -103,20 +101,8 @@ def own_resources(
 
 
 def own_products(session: Session, user: Viewer, reviewers: tuple[str, ...]) -> list[ProductOut]:
-    """The provider's products in every status, most recently changed first.
-
-    Stand-in: the catalog has no service listing a provider's products yet (drafts are not
-    in the search index), so the ids are read here and :func:`products.get` decides and
-    shapes each one. To be replaced by a ``products.list_own`` service.
-    """
-    require(user.actor, "provider")
-    ids = session.scalars(
-        select(Product.id)
-        .where(Product.provider_id == user.participant.id)
-        .order_by(Product.updated_at.desc(), Product.id)
-        .limit(OWN_LIMIT)
-    )
-    return [products.get(session, user.actor, pid, reviewers) for pid in ids]
+    """The provider's products in every status, most recently changed first."""
+    return products.list_own(session, user.actor, OWN_LIMIT)
 
 
 def own_resource_choices(session: Session, user: Viewer) -> list[SearchHit]:
@@ -125,6 +111,20 @@ def own_resource_choices(session: Session, user: Viewer) -> list[SearchHit]:
 
 
 # --- resource detail ------------------------------------------------------------------------
+
+
+def _visible(
+    session: Session, user: Viewer, ids: list[uuid.UUID], reviewers: tuple[str, ...]
+) -> list[ProductOut]:
+    """The products the viewer may see. ``lineage_of_resource`` judges visibility with the
+    default reviewers only, so each one is asked again with the configured reviewers."""
+    shown = []
+    for pid in ids:
+        try:
+            shown.append(products.get(session, user.actor, pid, reviewers))
+        except NotFound:
+            continue
+    return shown
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def resource_view(
         resource=shown,
         provider=find(session, shown.provider_id),
         versions=versions,
-        products=[products.get(session, user.actor, pid, reviewers) for pid in lineage.products],
+        products=_visible(session, user, lineage.products, reviewers),
         history=history,
         actors=actor_names(session, refs),
         is_owner=user.is_self(shown.provider_id),
@@ -188,16 +188,6 @@ class ProductView:
         return self.product.status == "listed" and (self.is_owner or self.is_operator)
 
 
-def _reviews(session: Session, user: Viewer, product_id: uuid.UUID) -> list[ReviewOut]:
-    """The review steps. ``products.history`` admits only the operator as a reviewer of an
-    unlisted product, so a configured service-firm reviewer sees none until it takes the
-    configured reviewers too."""
-    try:
-        return products.history(session, user.actor, product_id)
-    except NotFound:
-        return []
-
-
 def product_view(
     session: Session,
     user: Viewer,
@@ -207,7 +197,7 @@ def product_view(
 ) -> ProductView:
     """A product with its offer in words, review history and evidence."""
     shown = products.get(session, user.actor, product_id, reviewers)
-    reviews = _reviews(session, user, product_id)
+    reviews = products.history(session, user.actor, product_id, reviewers)
     history = evidence.history(session, f"product:{product_id}")
     return ProductView(
         product=shown,

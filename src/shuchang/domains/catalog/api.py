@@ -65,7 +65,8 @@ class ResourceController(Controller):
         with platform_of(request).unit(write=False) as s:
             actor = actor_of(s, request)
             resources.get(s, actor, resource_id)
-            return products.lineage_of_resource(s, actor, resource_id)
+            reviewers = platform_of(request).settings.reviewers
+            return products.lineage_of_resource(s, actor, resource_id, reviewers)
 
     @post(
         "/import", status_code=200, sync_to_thread=True, summary="Bulk import (JSON array or CSV)"

@@ -24,7 +24,7 @@ from shuchang.domains import evidence
 from shuchang.domains.catalog import resources, search
 from shuchang.domains.catalog.models import Resource, ResourceVersion
 from shuchang.domains.catalog.schemas import ImportReport, ImportRowError, ResourceIn
-from shuchang.domains.participants import Actor
+from shuchang.domains.participants import Actor, require
 from shuchang.errors import InvalidInput, ShuchangError, ValidationFailed
 from shuchang.validation_messages import field_of, say_in_chinese
 
@@ -103,6 +103,8 @@ def import_resources(
             code="import.size",
             field="rows",
         )
+    if actor.role != "system":
+        require(actor, "provider")  # a permission problem, not a bad row
     now = utcnow()
     built: list[tuple[Resource, ResourceVersion]] = []
     errors: list[ImportRowError] = []

@@ -16,7 +16,7 @@ from shuchang.clikit import decode, emit, problems_exit, unit
 from shuchang.domains.catalog import bulk, products, resources, search
 from shuchang.domains.catalog.schemas import ProductIn, ResourceIn, ReviewDecision
 from shuchang.domains.participants import SYSTEM, Actor, find
-from shuchang.errors import NotFound
+from shuchang.errors import NotFound, PermissionDenied
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -26,6 +26,12 @@ def _provider(session: object, participant_id: uuid.UUID) -> Actor:
     member = find(session, participant_id)  # type: ignore[arg-type]
     if member is None:
         raise NotFound("Participant not found", "参与方不存在", code="participant.not_found")
+    if member.status != "active" or "provider" not in member.roles:
+        raise PermissionDenied(
+            "The participant is not an active provider",
+            "该参与方不是已启用的提供方",
+            code="resource.provider_invalid",
+        )
     return Actor(participant_id=member.id, role="provider")
 
 

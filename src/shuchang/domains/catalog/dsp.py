@@ -1,30 +1,9 @@
-"""The catalog as the Dataspace Protocol (DSP 2025-1) and DCAT 3 show it (数据目录对外发布).
+"""The catalog as the Dataspace Protocol (DSP 2025-1) shows it (数据目录对外发布), and the
+reading behind it and behind the public DCAT export.
 
 A listed product (已上架产品) is a DSP ``Dataset``; drafts, products under review, returned and
-delisted ones never appear. Identifiers, all absolute IRIs and stable across requests:
-
-=====================  =====================================================================
-thing                  ``@id``
-=====================  =====================================================================
-dataset                ``urn:uuid:<product id>``
-offer                  ``urn:uuid:<uuid5(product id + SHA-256 of the policy)>`` — a new id
-                       whenever the provider edits the policy, so a negotiation can tell a
-                       stale offer from the current one
-data service           ``urn:uuid:<connector id>``; the space's own DSP endpoint (托管连接器,
-                       for providers without a connector) ``urn:uuid:<uuid5(space name)>``
-participant            ``urn:shuchang:participant:<participant id>`` (``participantId``);
-                       the space itself ``urn:shuchang:space:<SHUCHANG_LOG_ORIGIN host>``
-catalog                ``urn:uuid:<uuid5(provider id or space name)>``
-region / industry      ``urn:shuchang:region:<GB/T 2260 code>`` (``dct:spatial``),
-                       ``urn:shuchang:industry:<GB/T 4754-2017 code>`` (``dcat:theme``)
-product kind           ``urn:shuchang:kind:<dataset|api|data_element|compute_only>``
-                       (``dct:type``)
-=====================  =====================================================================
-
-Distribution formats: ``HttpData-PULL`` (dataset, data element and API products: the consumer
-pulls through the connector with a short-lived token) and ``Shuchang-Compute`` (compute-only
-products, 可用不可见: the consumer submits approved computations that run where the data is;
-no copy is ever handed out, so such a product has no ``HttpData-PULL`` distribution).
+delisted ones never appear. The model, its identifiers (a participant is its
+``participant_urn``, as in contract agreements) and the distribution formats are in ``dcat``.
 
 DSP messages use only the DSP 2025-1 context: descriptive properties are compact IRIs with
 the prefixes it defines (``dct:``, ``dcat:``, ``xsd:``), never an extra context, because
@@ -34,162 +13,56 @@ carries its own inline context instead and spells the offer out in ``odrl:`` ter
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from shuchang.domains.catalog.dcat import (
+    FORMATS,
+    JSON,
+    DataService,
+    Listing,
+    Provider,
+    Space,
+    dataset_id,
+    dcat_catalog,
+    describe,
+    offer,
+    texts,
+    uuid5_id,
+)
 from shuchang.domains.catalog.models import Product, ProductSource, ResourceVersion
-from shuchang.domains.participants import Actor, find, list_connectors
+from shuchang.domains.participants import (
+    Actor,
+    ParticipantOut,
+    find,
+    find_by_urn,
+    list_connectors,
+    participant_urn,
+)
 from shuchang.errors import NotFound, Unauthenticated
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 VERSION = "2025-1"
 PATH = "/dsp"
-FORMATS = {
-    "dataset": ("HttpData-PULL",),
-    "api": ("HttpData-PULL",),
-    "data_element": ("HttpData-PULL",),
-    "compute_only": ("Shuchang-Compute",),
-}
-# Fixed namespace of the uuid5 identifiers above (any change renames every offer and catalog).
-NAMESPACE = uuid.UUID("81c56ae0-b710-4f6e-93e0-b39ac0fbb7c9")
-PARTICIPANT = "urn:shuchang:participant:"
-JSON = dict[str, Any]
+# The forms of ``participant_urn``; the organisations' is the one the version metadata names.
+PARTICIPANT_URNS = ("urn:uscc:", "urn:shuchang:person:")
 
 
-@dataclass(frozen=True)
-class DataService:
-    """A DSP endpoint where datasets are negotiated and transferred (a connector, 连接器)."""
-
-    id: str
-    endpoint_url: str
-    title: str | None = None
-
-
-@dataclass(frozen=True)
-class Space:
-    """This deployment as a catalog broker over its providers' catalogs."""
-
-    name: str
-    endpoint_url: str  # the space's own DSP base URL, ``<root>/dsp``
-
-    @property
-    def participant_id(self) -> str:
-        return f"urn:shuchang:space:{self.name}"
-
-    @property
-    def service(self) -> DataService:
-        return DataService(_uuid5(f"dataservice:{self.name}"), self.endpoint_url, "数场托管连接器")
-
-    @property
-    def catalog_id(self) -> str:
-        return _uuid5(f"catalog:{self.name}")
-
-
-@dataclass(frozen=True)
-class Provider:
-    id: uuid.UUID
-    name: str
-    name_en: str | None
-    services: tuple[DataService, ...]
-
-
-@dataclass(frozen=True)
-class Listing:
-    """A listed product with what its catalog entry shows: no resource locations, ever."""
-
-    id: uuid.UUID
-    provider_id: uuid.UUID
-    kind: str
-    title: str
-    title_en: str | None
-    description: str
-    description_en: str | None
-    tags: tuple[str, ...]
-    policy: JSON
-    issued: datetime | None
-    modified: datetime
-    industries: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()
-
-
-def _uuid5(name: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(NAMESPACE, name)}"
-
-
-def participant_id(pid: uuid.UUID) -> str:
-    return f"{PARTICIPANT}{pid}"
-
-
-def dataset_id(product_id: uuid.UUID) -> str:
-    return f"urn:uuid:{product_id}"
-
-
-def _uuid_after(text: str, prefix: str) -> uuid.UUID | None:
-    body = text[len(prefix) :] if text.startswith(prefix) else text
+def _local_id(text: str) -> uuid.UUID | None:
     try:
-        return uuid.UUID(body) if len(body) == 36 else None  # noqa: PLR2004 - canonical form only
+        return uuid.UUID(text) if len(text) == 36 else None  # noqa: PLR2004 - canonical form only
     except ValueError:
         return None
 
 
 def parse_dataset_id(text: str) -> uuid.UUID | None:
     """The product id in a dataset ``@id`` (``urn:uuid:<id>`` or the bare id); None if not one."""
-    return _uuid_after(text, "urn:uuid:")
-
-
-def parse_participant_id(text: str) -> uuid.UUID | None:
-    return _uuid_after(text, PARTICIPANT)
-
-
-def offer_id(product_id: uuid.UUID, policy: JSON) -> str:
-    body = json.dumps(policy, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return _uuid5(f"offer:{product_id}:{hashlib.sha256(body.encode()).hexdigest()}")
-
-
-def offer(listing: Listing) -> JSON:
-    """The product's ODRL offer as a catalog shows it: own ``@id``, no ``target`` (DSP 2025-1)."""
-    body = {k: v for k, v in listing.policy.items() if k not in ("@context", "@id", "target")}
-    rules = {k: v for k, v in body.items() if k != "@type"}
-    return {"@id": offer_id(listing.id, body), "@type": "Offer", **rules}
-
-
-def _text(zh: str, en: str | None) -> list[JSON]:
-    values = [{"@value": zh, "@language": "zh"}]
-    return values + ([{"@value": en, "@language": "en"}] if en else [])
-
-
-def _when(at: datetime) -> JSON:
-    value = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return {"@value": value, "@type": "xsd:dateTime"}
-
-
-def describe(listing: Listing) -> JSON:
-    """DCAT descriptive properties (compact IRIs valid under the DSP context and DCAT export)."""
-    props: JSON = {
-        "dct:title": _text(listing.title, listing.title_en),
-        "dct:description": _text(listing.description, listing.description_en),
-        "dct:type": {"@id": f"urn:shuchang:kind:{listing.kind}"},
-        "dct:publisher": {"@id": participant_id(listing.provider_id)},
-        "dct:modified": _when(listing.modified),
-    }
-    if listing.issued is not None:
-        props["dct:issued"] = _when(listing.issued)
-    if listing.tags:
-        props["dcat:keyword"] = list(listing.tags)
-    if listing.industries:
-        props["dcat:theme"] = [{"@id": f"urn:shuchang:industry:{c}"} for c in listing.industries]
-    if listing.regions:
-        props["dct:spatial"] = [{"@id": f"urn:shuchang:region:{c}"} for c in listing.regions]
-    return props
+    return _local_id(text.removeprefix("urn:uuid:"))
 
 
 def service_node(service: DataService) -> JSON:
@@ -227,10 +100,10 @@ def dataset(listing: Listing, services: Sequence[DataService], *, root: bool = F
 def provider_catalog(provider: Provider, listings: Iterable[Listing], *, root: bool) -> JSON:
     """One provider's catalog: its connectors and its listed datasets (omitted when none)."""
     node: JSON = {
-        "@id": _uuid5(f"catalog:{provider.id}"),
+        "@id": uuid5_id(f"catalog:{provider.id}"),
         "@type": "Catalog",
-        "participantId": participant_id(provider.id),
-        "dct:title": _text(provider.name, provider.name_en),
+        "participantId": provider.urn,
+        "dct:title": texts(provider.name, provider.name_en),
         "service": [service_node(s) for s in provider.services],
     }
     datasets = [dataset(item, provider.services) for item in listings]
@@ -246,7 +119,7 @@ def space_catalog(space: Space, providers: Sequence[Provider], listings: Sequenc
         "@id": space.catalog_id,
         "@type": "Catalog",
         "participantId": space.participant_id,
-        "dct:title": _text("数场数据空间目录", "Shuchang data space catalog"),
+        "dct:title": texts("数场数据空间目录", "Shuchang data space catalog"),
         "service": [service_node(space.service)],
     }
     nested = [
@@ -264,7 +137,7 @@ def catalog_error(code: str, en: str, zh: str) -> JSON:
         "@context": [DSP_CONTEXT],
         "@type": "CatalogError",
         "code": code,
-        "reason": _text(zh, en),
+        "reason": texts(zh, en),
     }
 
 
@@ -276,111 +149,11 @@ def version_metadata(space: Space) -> JSON:
                 "version": VERSION,
                 "path": PATH,
                 "binding": "HTTPS",
-                "identifierType": PARTICIPANT.rstrip(":"),
+                "identifierType": PARTICIPANT_URNS[0].rstrip(":"),
                 "serviceId": space.service.id,
                 "auth": {"protocol": "bearer", "version": "RFC6750", "profile": ["api-key"]},
             }
         ]
-    }
-
-
-# ---- the public DCAT 3 export ------------------------------------------------------------------
-
-DCAT_CONTEXT = {
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "odrl": "http://www.w3.org/ns/odrl/2/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "shuchang": "urn:shuchang:vocab:",
-}
-# Policy words of Shuchang's own (see shuchang.policy); every other one is ODRL 2.2's.
-SHUCHANG_WORDS = frozenset(
-    {"compute", "recipientKind", "recipientStatus", "recipientRegion", "recipientRole", "fields"}
-)
-ODRL_KEYS = frozenset(
-    {
-        *("permission", "prohibition", "obligation", "duty", "constraint", "refinement"),
-        *("rightOperand", "and", "or", "xone", "andSequence"),
-    }
-)
-_VOCAB = ("action", "leftOperand", "operator")
-_REFERENCES = ("target", "assigner", "assignee", "profile")
-
-
-def _word(name: str) -> JSON:
-    return {"@id": f"{'shuchang' if name in SHUCHANG_WORDS else 'odrl'}:{name}"}
-
-
-def odrl_terms(node: Any) -> Any:
-    """A DSP-shaped policy with every key and vocabulary value as an explicit ``odrl:`` IRI."""
-    if isinstance(node, list):
-        return [odrl_terms(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out: JSON = {}
-    for key, value in node.items():
-        if key == "@type":
-            out[key] = f"odrl:{value}"
-        elif key.startswith("@") or ":" in key:
-            out[key] = value
-        elif key in _VOCAB and isinstance(value, str):
-            out[f"odrl:{key}"] = _word(value)
-        elif key in _REFERENCES and isinstance(value, str):
-            out[f"odrl:{key}"] = {"@id": value}
-        else:
-            prefix = "odrl" if key in ODRL_KEYS else "shuchang"
-            out[f"{prefix}:{key}"] = value if key == "rightOperand" else odrl_terms(value)
-    return out
-
-
-def _dcat_service(service: DataService) -> JSON:
-    node: JSON = {
-        "@id": service.id,
-        "@type": "dcat:DataService",
-        "dcat:endpointURL": {"@id": service.endpoint_url},
-    }
-    if service.title:
-        node["dct:title"] = service.title
-    return node
-
-
-def _dcat_dataset(item: Listing, provider: Provider) -> JSON:
-    return {
-        "@id": dataset_id(item.id),
-        "@type": "dcat:Dataset",
-        **describe(item),
-        "dct:publisher": {
-            "@id": participant_id(provider.id),
-            "@type": "foaf:Agent",
-            "foaf:name": _text(provider.name, provider.name_en),
-        },
-        "odrl:hasPolicy": [odrl_terms(offer(item))],
-        "dcat:distribution": [
-            {
-                "@type": "dcat:Distribution",
-                "dct:format": fmt,
-                "dcat:accessService": {"@id": s.id},
-                "dcat:accessURL": {"@id": s.endpoint_url},
-            }
-            for fmt in FORMATS[item.kind]
-            for s in provider.services
-        ],
-    }
-
-
-def dcat_catalog(space: Space, providers: Sequence[Provider], listings: Sequence[Listing]) -> JSON:
-    """The public catalog as DCAT 3 JSON-LD with an inline context (公开目录)."""
-    by_id = {p.id: p for p in providers}
-    services = {s.id: s for p in providers for s in p.services} or {space.service.id: space.service}
-    return {
-        "@context": DCAT_CONTEXT,
-        "@id": space.catalog_id,
-        "@type": "dcat:Catalog",
-        "dct:title": _text("数场数据空间目录", "Shuchang data space catalog"),
-        "dct:publisher": {"@id": space.participant_id},
-        "dcat:service": [_dcat_service(s) for s in services.values()],
-        "dcat:dataset": [_dcat_dataset(i, by_id[i.provider_id]) for i in listings],
     }
 
 
@@ -395,7 +168,7 @@ def _codes(scheme: str, codes: Iterable[str]) -> set[str]:
 # What a filter criterion may test, and the values a listing has for it.
 FILTERABLE: dict[str, Callable[[Listing], set[str]]] = {
     "id": lambda item: {dataset_id(item.id)},
-    "participantId": lambda item: {participant_id(item.provider_id)},
+    "participantId": lambda item: {item.publisher},
     "kind": lambda item: {item.kind},
     "keyword": lambda item: set(item.tags),
     "theme": lambda item: _codes("industry", item.industries),
@@ -415,7 +188,7 @@ class Criterion:
 
 
 def _conditions(
-    provider_id: uuid.UUID | None, product_id: uuid.UUID | None
+    provider_id: uuid.UUID | None = None, product_id: uuid.UUID | None = None
 ) -> list[ColumnElement[bool]]:
     conditions = [Product.status == "listed"]
     if provider_id is not None:
@@ -425,17 +198,22 @@ def _conditions(
     return conditions
 
 
+def _participants(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ParticipantOut]:
+    found = {pid: find(session, pid) for pid in set(ids)}
+    return {pid: p for pid, p in sorted(found.items()) if p is not None}
+
+
 def listings(
     session: Session,
     *,
     provider_id: uuid.UUID | None = None,
     product_id: uuid.UUID | None = None,
 ) -> list[Listing]:
-    """Listed products (two queries, whatever their number), oldest listing first."""
+    """Listed products, oldest listing first (two queries, and one per provider)."""
     where = _conditions(provider_id, product_id)
     products = session.scalars(
         select(Product).where(*where).order_by(Product.listed_at, Product.id)
-    )
+    ).all()
     industries: dict[uuid.UUID, dict[str, None]] = defaultdict(dict)
     regions: dict[uuid.UUID, dict[str, None]] = defaultdict(dict)
     sources = session.execute(
@@ -452,10 +230,12 @@ def listings(
     for pid, industry, codes in sources:
         industries[pid][industry] = None
         regions[pid].update(dict.fromkeys(codes))
+    publishers = _participants(session, (p.provider_id for p in products))
     return [
         Listing(
             id=p.id,
             provider_id=p.provider_id,
+            publisher=participant_urn(publishers[p.provider_id]),
             kind=p.kind,
             title=p.title,
             title_en=p.title_en,
@@ -468,22 +248,38 @@ def listings(
             industries=tuple(industries[p.id]),
             regions=tuple(regions[p.id]),
         )
-        for p in products.all()
+        for p in products
+        if p.provider_id in publishers
     ]
 
 
 def providers(session: Session, ids: Iterable[uuid.UUID], hosted: DataService) -> list[Provider]:
     """The providers with their connectors; one without a connector is served by ``hosted``."""
     out = []
-    for pid in sorted(set(ids)):
-        found = find(session, pid)
-        if found is None:
-            continue
+    for pid, found in _participants(session, ids).items():
         services = tuple(
             DataService(f"urn:uuid:{c.id}", c.url, c.label) for c in list_connectors(session, pid)
         )
-        out.append(Provider(pid, found.name, found.name_en, services or (hosted,)))
+        urn = participant_urn(found)
+        out.append(Provider(pid, urn, found.name, found.name_en, services or (hosted,)))
     return out
+
+
+def resolve_participant(session: Session, text: str) -> ParticipantOut | None:
+    """The participant a ``participantId`` names, or (for convenience) its bare local id.
+
+    ``find_by_urn`` knows live organisations only; a person's URN is a digest, and a provider
+    need not be live to keep listings, so those are matched among the listed providers.
+    """
+    local = _local_id(text)
+    if local is not None:
+        return find(session, local)
+    found = find_by_urn(session, text)
+    if found is None and text.startswith(PARTICIPANT_URNS):
+        listed = session.scalars(select(Product.provider_id).where(*_conditions()).distinct())
+        candidates = _participants(session, listed).values()
+        found = next((p for p in candidates if participant_urn(p) == text), None)
+    return found
 
 
 def _member(actor: Actor) -> None:
@@ -492,14 +288,14 @@ def _member(actor: Actor) -> None:
 
 
 def _provider_or_404(session: Session, text: str) -> uuid.UUID:
-    pid = parse_participant_id(text)
-    if pid is None or find(session, pid) is None:
+    found = resolve_participant(session, text)
+    if found is None:
         raise NotFound(
             f"No participant {text} in this space",
             f"本数据空间没有参与方 {text}",
             code="dsp.provider_not_found",
         )
-    return pid
+    return found.id
 
 
 def catalog_for(
@@ -509,7 +305,8 @@ def catalog_for(
     criteria: Sequence[Criterion] = (),
     provider: str | None = None,
 ) -> JSON:
-    """The catalog a member may see: the space's (nested per provider) or one provider's."""
+    """The catalog a member may see: the space's (nested per provider) or one provider's,
+    named by its ``participantId`` (``participant_urn``) or bare local id."""
     _member(actor)
     provider_id = None if provider is None else _provider_or_404(session, provider)
     items = [

@@ -12,11 +12,14 @@ path                                   auth   answers
 ``key``: the participant's API key as ``Authorization: Bearer <key>``, as on the rest of the
 API. Errors under ``/dsp`` are DSP ``CatalogError`` bodies (``application/json``) with the
 HTTP status of the Shuchang error and its stable ``code`` — not RFC 9457 problems, because a
-DSP consumer expects the protocol's own error shape. ``POST /dsp/catalog/request`` accepts
-``?provider=urn:shuchang:participant:<id>`` (one provider's catalog instead of the space's
-nested one) and ``filter`` criteria ``{"operandLeft", "operator", "operandRight"}``, operator
-``=`` or ``in``, operandLeft one of ``id participantId kind keyword theme spatial``; any
-other filter is answered 400, as the binding requires.
+DSP consumer expects the protocol's own error shape; that includes ``405`` for a method a
+catalog path does not take (with ``Allow``). ``POST /dsp/catalog/request`` accepts
+``?provider=<participantId>`` — ``urn:uscc:<统一社会信用代码>`` or ``urn:shuchang:person:…``,
+the URN contract agreements name the provider by, or its bare local id — for one provider's
+catalog instead of the space's nested one, and ``filter`` criteria ``{"operandLeft",
+"operator", "operandRight"}``, operator ``=`` or ``in``, operandLeft one of ``id
+participantId kind keyword theme spatial`` (``participantId`` compares URNs); any other
+filter is answered 400, as the binding requires.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import logging
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException, ValidationException
+from litestar import Controller, Request, Response, get, post, route
+from litestar.enums import HttpMethod
+from litestar.exceptions import HTTPException, MethodNotAllowedException, ValidationException
 from litestar.params import FromPath, QueryParameter, RawBody
 from litestar.types import ControllerRouterHandler
 
-from shuchang.domains.catalog import dsp
+from shuchang.domains.catalog import dcat, dsp
 from shuchang.errors import InvalidInput, ShuchangError, Unauthenticated
 from shuchang.http import actor_of, platform_of
 
@@ -40,11 +44,11 @@ JSON_LD = "application/ld+json"
 log = logging.getLogger("shuchang")
 
 
-def space_of(request: Req) -> dsp.Space:
+def space_of(request: Req) -> dcat.Space:
     """This deployment: its name (the host part of SHUCHANG_LOG_ORIGIN) and DSP base URL."""
     settings = platform_of(request).settings
     base = str(request.base_url).rstrip("/")
-    return dsp.Space(name=settings.log_origin.split("/")[0], endpoint_url=base + dsp.PATH)
+    return dcat.Space(name=settings.log_origin.split("/")[0], endpoint_url=base + dsp.PATH)
 
 
 def _bad(en: str, zh: str, code: str = "dsp.invalid_message") -> InvalidInput:
@@ -122,6 +126,10 @@ def _status_and_error(exc: Exception) -> tuple[int, ShuchangError]:
         return exc.status, exc
     if isinstance(exc, ValidationException):
         return 400, _bad(f"Invalid parameter: {exc.detail}", f"参数无效：{exc.detail}")
+    if isinstance(exc, MethodNotAllowedException):
+        return 405, ShuchangError(
+            "Method not allowed", "不支持该请求方法", code="route.method_not_allowed"
+        )
     if isinstance(exc, HTTPException):
         return exc.status_code, ShuchangError(
             exc.detail, exc.detail, code=f"http.{exc.status_code}"
@@ -133,15 +141,26 @@ def _status_and_error(exc: Exception) -> tuple[int, ShuchangError]:
 def catalog_error_response(_request: Req, exc: Exception) -> Response[Any]:
     """Every error under ``/dsp/catalog`` as a DSP ``CatalogError`` with its HTTP status."""
     status, error = _status_and_error(exc)
-    challenge = (
-        {"www-authenticate": 'Bearer realm="dsp"'} if isinstance(exc, Unauthenticated) else {}
-    )
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}  # ``allow``
+    if isinstance(exc, Unauthenticated):
+        headers["www-authenticate"] = 'Bearer realm="dsp"'
     return Response(
         content=dsp.catalog_error(error.code, error.message_en, error.message_zh),
         status_code=status,
         media_type=DSP_JSON,
-        headers=challenge,
+        headers=headers,
     )
+
+
+def _other_methods(allowed: HttpMethod) -> list[HttpMethod]:
+    """Every method but ``allowed`` and OPTIONS (Litestar answers that one with ``Allow``)."""
+    return [m for m in HttpMethod if m not in (allowed, HttpMethod.OPTIONS)]
+
+
+def _wrong_method(allowed: HttpMethod) -> MethodNotAllowedException:
+    """A 405, answered as a ``CatalogError``: Litestar's router refuses a wrong method before any
+    controller handler (as an RFC 9457 problem), so the catalog paths take every method."""
+    return MethodNotAllowedException(headers={"allow": ", ".join(sorted((allowed, "OPTIONS")))})
 
 
 class DspCatalogController(Controller):
@@ -171,6 +190,24 @@ class DspCatalogController(Controller):
         with platform_of(request).unit(write=False) as s:
             found = dsp.dataset_for(s, actor_of(s, request), space_of(request), dataset_id)
         return Response(content=found, media_type=DSP_JSON)
+
+    @route(
+        "/request",
+        http_method=_other_methods(HttpMethod.POST),
+        status_code=405,
+        include_in_schema=False,
+    )
+    async def request_catalog_other_method(self) -> None:
+        raise _wrong_method(HttpMethod.POST)
+
+    @route(
+        "/datasets/{dataset_id:str}",
+        http_method=_other_methods(HttpMethod.GET),
+        status_code=405,
+        include_in_schema=False,
+    )
+    async def request_dataset_other_method(self) -> None:
+        raise _wrong_method(HttpMethod.GET)
 
 
 @get("/.well-known/dspace-version", tags=["dsp"], summary="DSP protocol versions")

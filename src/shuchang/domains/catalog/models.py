@@ -146,13 +146,17 @@ class CatalogEntry(Base):
     industry: Mapped[str] = mapped_column(String(8))
     region: Mapped[str | None] = mapped_column(String(6))
     price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    price_model: Mapped[str | None] = mapped_column(String(16))
+    price_period: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CatalogEntryTag(Base):
-    """Tags of a catalog entry, for filters and facets."""
+class CatalogEntryTerm(Base):
+    """A filter value of a catalog entry: its tags, regions and industries (many of each)."""
 
-    __tablename__ = "catalog_entry_tags"
+    __tablename__ = "catalog_entry_terms"
+    __table_args__ = (Index("ix_catalog_entry_terms_facet_value", "facet", "value"),)
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(50), primary_key=True)

@@ -36,7 +36,7 @@ from shuchang.domains.catalog.schemas import (
     ReviewOut,
     SourceOut,
 )
-from shuchang.domains.catalog.textindex import index_text
+from shuchang.domains.catalog.textindex import index_chars, index_text
 from shuchang.domains.participants import Actor, require
 from shuchang.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from shuchang.policy import validate
@@ -92,6 +92,13 @@ def _sources(
             )
         version = session.get(ResourceVersion, (resource.id, resource.version))
         assert version is not None
+        if version.classification == "core":
+            raise ValidationFailed(
+                "Core data (核心数据) is never made into a product",
+                "核心数据不得制作为数据产品",
+                code="product.core_data",
+                field=f"resources[{position}]",
+            )
         out.append((resource, version))
     return out
 
@@ -139,6 +146,7 @@ def create(session: Session, actor: Actor, data: ProductIn) -> ProductOut:
     session.add(p)
     session.flush()
     _pin_sources(session, p, sources)
+    reindex(session, p)
     evidence.record(
         session, "product.drafted", f"product:{p.id}", actor.ref, {"kind": p.kind, "title": p.title}
     )
@@ -166,6 +174,7 @@ def update(session: Session, actor: Actor, product_id: uuid.UUID, data: ProductI
     _fill(p, data)
     p.status, p.updated_at = "draft", utcnow()
     _pin_sources(session, p, sources)
+    reindex(session, p)
     evidence.record(session, "product.edited", f"product:{p.id}", actor.ref, {"title": p.title})
     return to_out(session, p)
 
@@ -202,6 +211,7 @@ def _step(
         {"from": p.status, "to": to, "reasons": [r.code for r in reasons]},
     )
     p.status, p.review_reasons, p.updated_at = to, payload, utcnow()
+    reindex(session, p)
 
 
 def _facts(session: Session, p: Product) -> list[rules.SourceFacts]:
@@ -266,9 +276,8 @@ def review(
         reasons = [Reason("review.returned", r, r) for r in decision.reasons]
         _step(session, p, actor, "returned", to="returned", reasons=reasons)
         return to_out(session, p)
-    _step(session, p, actor, "listed", to="listed", reasons=[])
     p.listed_at = utcnow()
-    search.index(session, [entry_for(session, p)])
+    _step(session, p, actor, "listed", to="listed", reasons=[])
     return to_out(session, p)
 
 
@@ -282,7 +291,6 @@ def delist(session: Session, actor: Actor, product_id: uuid.UUID, reason: str | 
     _require_status(p, ("listed",), "delist")
     reasons = [Reason("delisted", reason, reason)] if reason else []
     _step(session, p, actor, "delisted", to="delisted", reasons=reasons)
-    search.set_visible(session, p.id, False)
     return to_out(session, p)
 
 
@@ -353,7 +361,12 @@ def lineage_of_product(
     return Lineage(id=product_id, sources=_source_outs(session, product_id), products=[])
 
 
-def lineage_of_resource(session: Session, actor: Actor, resource_id: uuid.UUID) -> Lineage:
+def lineage_of_resource(
+    session: Session,
+    actor: Actor,
+    resource_id: uuid.UUID,
+    reviewers: tuple[str, ...] = ("operator",),
+) -> Lineage:
     """The products made from a resource that the actor may see (the other direction)."""
     ids = session.scalars(
         select(ProductSource.product_id).where(ProductSource.resource_id == resource_id)
@@ -361,11 +374,17 @@ def lineage_of_resource(session: Session, actor: Actor, resource_id: uuid.UUID) 
     visible = []
     for pid in ids:
         try:
-            get(session, actor, pid)
+            get(session, actor, pid, reviewers)
         except NotFound:
             continue
         visible.append(pid)
     return Lineage(id=resource_id, sources=[], products=sorted(visible))
+
+
+def reindex(session: Session, p: Product) -> None:
+    """Keep the search index current: every product is indexed, visible only when listed."""
+    session.flush()
+    search.index(session, [entry_for(session, p)])
 
 
 def entry_for(session: Session, p: Product) -> search.EntryData:
@@ -378,13 +397,14 @@ def entry_for(session: Session, p: Product) -> search.EntryData:
                 & (ResourceVersion.version == ProductSource.resource_version),
             )
             .where(ProductSource.product_id == p.id)
+            .order_by(ResourceVersion.resource_id)
         )
         .scalars()
         .all()
     )
     grade = max((v.classification for v in sources), key=GRADE.__getitem__, default="general")
-    regions = [r for v in sources for r in v.regions]
     fields = " ".join(f["name"] for v in sources for f in v.fields)
+    texts = (p.title, p.title_en, p.description, p.description_en, " ".join(p.tags), fields)
     return search.EntryData(
         doc_type="product",
         doc_id=p.id,
@@ -394,13 +414,14 @@ def entry_for(session: Session, p: Product) -> search.EntryData:
         summary=p.description[:300],
         kind=p.kind,
         classification=grade,
-        industry=sources[0].industry if sources else "",
-        region=regions[0] if regions else None,
+        industries=sorted({v.industry for v in sources}),
+        regions=sorted({r for v in sources for r in v.regions}),
         price_fen=p.price_fen,
+        price_model=p.price_model,
+        price_period=p.price_period,
         tags=list(p.tags),
-        body=index_text(
-            p.title, p.title_en, p.description, p.description_en, " ".join(p.tags), fields
-        ),
+        body=index_text(*texts),
+        chars=index_chars(*texts),
         updated_at=p.updated_at,
     )
 
@@ -433,3 +454,15 @@ def listed_offer(session: Session, product_id: uuid.UUID) -> ProductOut | None:
     if p is None or p.status != "listed":
         return None
     return to_out(session, p)
+
+
+def list_own(session: Session, actor: Actor, limit: int = 200) -> list[ProductOut]:
+    """The acting provider's products in every status, most recently changed first."""
+    require(actor, "provider")
+    rows = session.scalars(
+        select(Product)
+        .where(Product.provider_id == actor.participant_id)
+        .order_by(Product.updated_at.desc(), Product.id)
+        .limit(limit)
+    )
+    return [to_out(session, p) for p in rows]

@@ -15,7 +15,7 @@ from shuchang.domains import evidence
 from shuchang.domains.catalog import search
 from shuchang.domains.catalog.models import Resource, ResourceVersion
 from shuchang.domains.catalog.schemas import ResourceIn, ResourceOut, VersionOut
-from shuchang.domains.catalog.textindex import index_text
+from shuchang.domains.catalog.textindex import index_chars, index_text
 from shuchang.domains.participants import Actor, find, require
 from shuchang.errors import NotFound, PermissionDenied, ValidationFailed
 
@@ -117,6 +117,14 @@ def _version_row(
 
 def entry_for(resource: Resource, v: ResourceVersion) -> search.EntryData:
     """Index data of a resource's current version. Core data stays out of the public view."""
+    texts = (
+        v.title,
+        v.title_en,
+        v.description,
+        v.description_en,
+        " ".join(v.tags),
+        " ".join(f"{f['name']} {f.get('description', '')}" for f in v.fields),
+    )
     return search.EntryData(
         doc_type="resource",
         doc_id=resource.id,
@@ -126,18 +134,14 @@ def entry_for(resource: Resource, v: ResourceVersion) -> search.EntryData:
         summary=v.description[:300],
         kind=None,
         classification=v.classification,
-        industry=v.industry,
-        region=v.regions[0] if v.regions else None,
+        industries=[v.industry],
+        regions=list(v.regions),
         price_fen=None,
+        price_model=None,
+        price_period=None,
         tags=list(v.tags),
-        body=index_text(
-            v.title,
-            v.title_en,
-            v.description,
-            v.description_en,
-            " ".join(v.tags),
-            " ".join(f"{f['name']} {f.get('description', '')}" for f in v.fields),
-        ),
+        body=index_text(*texts),
+        chars=index_chars(*texts),
         updated_at=resource.updated_at,
     )
 
@@ -235,11 +239,13 @@ def get(
 ) -> ResourceOut:
     """A resource as the actor may see it: core data and locations only for owner and oversight."""
     resource, row = load_version(session, resource_id, version)
+    _, current = load_version(session, resource_id)
     privileged = actor.participant_id == resource.provider_id or actor.role in (
         *OVERSIGHT,
         "system",
     )
-    if row.classification == "core" and not privileged:
+    # Visibility follows the current classification: reclassified core data hides old versions.
+    if "core" in (row.classification, current.classification) and not privileged:
         raise NotFound("Resource not found", "数据资源不存在", code="resource.not_found")
     return to_out(resource, row, show_location=privileged)
 

@@ -193,7 +193,11 @@ class SearchHit(msgspec.Struct, frozen=True):
     industry: str
     region: str | None
     price_fen: int | None
+    price_model: str | None
+    price_period: str | None
     tags: list[str]
+    regions: list[str]
+    industries: list[str]
     updated_at: datetime
 
 

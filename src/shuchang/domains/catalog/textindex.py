@@ -3,36 +3,73 @@
 Chinese has no spaces, so words are not found by splitting; like Lucene's CJKAnalyzer, each
 run of Han characters is indexed as overlapping bigrams ("税务局" → "税务 务局") and a query
 is the phrase of its bigrams, which matches exactly the texts that contain the query string.
+Two more rules keep that promise at the edges:
+
+* runs separated by punctuation or spaces get a separator term between them (``ǂ``, which
+  no query can produce), so "纳税务" does not match "依法纳税，税务登记" — except between two
+  Latin words, where a space or ``_`` is how English and field names join (``credit_grade``);
+* every distinct Han character is also indexed on its own in a second column, so a query of
+  one character finds it anywhere, including at the end of a run ("量" in "用电量").
+
 The same terms feed SQLite FTS5 (unicode61 tokenizer) and PostgreSQL tsvector ('simple'
-configuration), so both backends find the same things. Written by hand because neither
-database ships Chinese segmentation and jieba-style dictionaries need model files.
+configuration), so both backends find the same things. Indexed text is capped at
+``MAX_TERMS`` terms on both (PostgreSQL positions stop at 16,383). Written by hand because
+neither database ships Chinese segmentation and jieba-style dictionaries need model files.
 """
 
 from __future__ import annotations
 
 import re
 
+from shuchang.errors import ValidationFailed
+
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_HAN}]+|[A-Za-z0-9]+")
+SEPARATOR = "ǂ"
 MAX_QUERY_WORDS = 8
+MAX_TERMS = 4000
+
+
+def _run_terms(run: str) -> list[str]:
+    if run[0].isascii():
+        return [run.lower()]
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
 def terms(text: str) -> list[str]:
+    """Query terms of ``text``: bigrams of Han runs and lower-cased Latin words."""
     out: list[str] = []
     for match in _RUN.finditer(text):
-        run = match.group()
-        if run[0].isascii():
-            out.append(run.lower())
-        elif len(run) == 1:
-            out.append(run)
-        else:
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        out.extend(_run_terms(match.group()))
+    return out
+
+
+def _index_terms(text: str) -> list[str]:
+    out: list[str] = []
+    previous: re.Match[str] | None = None
+    for match in _RUN.finditer(text):
+        gap = previous is not None and previous.end() != match.start()
+        both_latin = (
+            previous is not None and previous.group()[0].isascii() and match.group()[0].isascii()
+        )
+        if gap and not both_latin:
+            out.append(SEPARATOR)
+        out.extend(_run_terms(match.group()))
+        previous = match
     return out
 
 
 def index_text(*parts: str | None) -> str:
-    """The space-separated terms to index for these texts."""
-    return " ".join(terms(" ".join(p for p in parts if p)))
+    """The space-separated phrase terms to index for these texts (capped)."""
+    return " ".join(_index_terms(" \n ".join(p for p in parts if p))[:MAX_TERMS])
+
+
+def index_chars(*parts: str | None) -> str:
+    """Every distinct Han character of these texts, for one-character queries."""
+    seen = dict.fromkeys(ch for p in parts if p for ch in p if re.match(rf"[{_HAN}]", ch))
+    return " ".join(seen)
 
 
 def query_phrases(query: str) -> list[list[str]]:
@@ -41,25 +78,30 @@ def query_phrases(query: str) -> list[list[str]]:
     Anything that is not a Han character, letter or digit is dropped, so query syntax of
     either database can never be injected.
     """
-    phrases = [terms(word) for word in query.split()[:MAX_QUERY_WORDS]]
-    return [p for p in phrases if p]
+    words = query.split()
+    if len(words) > MAX_QUERY_WORDS:
+        raise ValidationFailed(
+            f"A query has at most {MAX_QUERY_WORDS} words",
+            f"检索词最多 {MAX_QUERY_WORDS} 个",
+            code="search.too_many_words",
+            field="q",
+        )
+    return [p for p in (terms(word) for word in words) if p]
+
+
+def is_single_han(phrase: list[str]) -> bool:
+    return len(phrase) == 1 and len(phrase[0]) == 1 and not phrase[0].isascii()
 
 
 def fts5_query(phrases: list[list[str]]) -> str:
-    parts = []
-    for phrase in phrases:
-        if len(phrase) == 1 and len(phrase[0]) == 1 and not phrase[0].isascii():
-            parts.append(f"{phrase[0]}*")  # one Han character: any bigram starting with it
-        else:
-            parts.append('"' + " ".join(phrase) + '"')
+    parts = [
+        f"chars : {p[0]}" if is_single_han(p) else 'body : "' + " ".join(p) + '"' for p in phrases
+    ]
     return " AND ".join(parts)
 
 
-def tsquery(phrases: list[list[str]]) -> str:
-    parts = []
-    for phrase in phrases:
-        if len(phrase) == 1 and len(phrase[0]) == 1 and not phrase[0].isascii():
-            parts.append(f"{phrase[0]}:*")
-        else:
-            parts.append("(" + " <-> ".join(phrase) + ")")
-    return " & ".join(parts)
+def tsqueries(phrases: list[list[str]]) -> tuple[str | None, str | None]:
+    """(phrase query over search_vector, character query over chars_vector)."""
+    body = [f"({' <-> '.join(p)})" for p in phrases if not is_single_han(p)]
+    chars = [p[0] for p in phrases if is_single_han(p)]
+    return (" & ".join(body) or None, " & ".join(chars) or None)

@@ -22,11 +22,14 @@ depends_on: str | Sequence[str] | None = None
 
 # The full-text index, per backend (see shuchang.domains.catalog.search and .textindex).
 FTS_SQLITE = (
-    "CREATE VIRTUAL TABLE catalog_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 0')"
+    "CREATE VIRTUAL TABLE catalog_fts USING fts5("
+    "body, chars, tokenize = 'unicode61 remove_diacritics 0')"
 )
 FTS_POSTGRESQL = [
     "ALTER TABLE catalog_entries ADD COLUMN search_vector tsvector",
+    "ALTER TABLE catalog_entries ADD COLUMN chars_vector tsvector",
     "CREATE INDEX ix_catalog_entries_search ON catalog_entries USING gin (search_vector)",
+    "CREATE INDEX ix_catalog_entries_search_chars ON catalog_entries USING gin (chars_vector)",
 ]
 
 
@@ -58,6 +61,8 @@ def upgrade() -> None:
         sa.Column("industry", sa.String(length=8), nullable=False),
         sa.Column("region", sa.String(length=6), nullable=True),
         sa.Column("price_fen", sa.BigInteger(), nullable=True),
+        sa.Column("price_model", sa.String(length=16), nullable=True),
+        sa.Column("price_period", sa.String(length=8), nullable=True),
         sa.Column("updated_at", shuchang.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_entries")),
         sa.UniqueConstraint("doc_id", name=op.f("uq_catalog_entries_doc_id")),
@@ -70,18 +75,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_catalog_entries_provider", ["provider_id"], unique=False)
 
     op.create_table(
-        "catalog_entry_tags",
+        "catalog_entry_terms",
         sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("tag", sa.String(length=50), nullable=False),
+        sa.Column("facet", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.String(length=50), nullable=False),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["catalog_entries.id"],
-            name=op.f("fk_catalog_entry_tags_entry_id_catalog_entries"),
+            name=op.f("fk_catalog_entry_terms_entry_id_catalog_entries"),
         ),
-        sa.PrimaryKeyConstraint("entry_id", "tag", name=op.f("pk_catalog_entry_tags")),
+        sa.PrimaryKeyConstraint("entry_id", "facet", "value", name=op.f("pk_catalog_entry_terms")),
     )
-    with op.batch_alter_table("catalog_entry_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_catalog_entry_tags_tag"), ["tag"], unique=False)
+    with op.batch_alter_table("catalog_entry_terms", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_catalog_entry_terms_facet_value", ["facet", "value"], unique=False
+        )
 
     op.create_table(
         "catalog_products",
@@ -242,10 +250,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_catalog_products_provider_id"))
 
     op.drop_table("catalog_products")
-    with op.batch_alter_table("catalog_entry_tags", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalog_entry_tags_tag"))
+    with op.batch_alter_table("catalog_entry_terms", schema=None) as batch_op:
+        batch_op.drop_index("ix_catalog_entry_terms_facet_value")
 
-    op.drop_table("catalog_entry_tags")
+    op.drop_table("catalog_entry_terms")
     with op.batch_alter_table("catalog_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_catalog_entries_provider")
         batch_op.drop_index("ix_catalog_entries_industry")
