@@ -148,7 +148,7 @@ class Scene:
 def make_scene(platform: Platform) -> Scene:
     member = factories.participant(platform)
     pending = factories.participant(platform, rules=OnboardingRules("standard", "auto"))
-    issuer = factories.trusted_issuer(platform)
+    issuer = factories.trusted_issuer(platform, f"issuer-{uuid.uuid4().hex[:8]}")
     with platform.unit() as s:
         key = keys.add_key(s, SYSTEM, member.id, AddKey(public_key=public_key()))
         spare = access.issue_key(s, SYSTEM, service.load(s, member.id), "consumer", "spare")
@@ -208,7 +208,7 @@ CHANGES: dict[str, tuple[Change, list[str], Callable[[Scene], str]]] = {
         ["api_key.issued"],
         lambda sc: f"participant:{sc.member.id}",
     ),
-    "api key revoked": (  # by its holder (see test_access: the system actor cannot, a bug)
+    "api key revoked": (  # by its holder, so the actor is the participant
         lambda s, sc: access.revoke_key(s, holder(sc), sc.api_key_id),
         ["api_key.revoked"],
         lambda sc: f"participant:{sc.member.id}",

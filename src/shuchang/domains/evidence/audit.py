@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shuchang.canonical import digest
-from shuchang.domains.evidence.log import leaf_data
+from shuchang.domains.evidence.log import LEAF_COLUMNS, leaf_data
 from shuchang.domains.evidence.models import (
     LogCheckpoint,
     LogLeaf,
@@ -58,17 +58,7 @@ def _outbox_findings(
 ) -> list[Finding]:
     """Each sequenced outbox row must still produce its leaf, and its payload its digest."""
     findings = []
-    rows = session.execute(
-        select(
-            OutboxEntry.id,
-            OutboxEntry.kind,
-            OutboxEntry.subject,
-            OutboxEntry.actor,
-            OutboxEntry.payload_digest,
-            OutboxEntry.recorded_at,
-            OutboxEntry.payload,
-        )
-    )
+    rows = session.execute(select(*LEAF_COLUMNS, OutboxEntry.payload))
     expected: dict[int, bytes | None] = {}
     for outbox_id, kind, subject, actor, payload_digest, at, payload in rows:
         intact = digest(payload) == payload_digest

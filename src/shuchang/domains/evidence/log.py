@@ -53,6 +53,17 @@ class NotSequenced(LookupError):
     """The entry exists but is not in a published checkpoint yet."""
 
 
+# The outbox columns a leaf is made of, in leaf_data's parameter order.
+LEAF_COLUMNS = (
+    OutboxEntry.id,
+    OutboxEntry.kind,
+    OutboxEntry.subject,
+    OutboxEntry.actor,
+    OutboxEntry.payload_digest,
+    OutboxEntry.recorded_at,
+)
+
+
 def leaf_data(  # noqa: PLR0917 - called with a selected row unpacked, in column order
     outbox_id: int, kind: str, subject: str, actor: str, digest: str, at: datetime
 ) -> bytes:
@@ -125,14 +136,7 @@ def sequence(session: Session, batch: int = 5000, *, wait: bool = False) -> Sequ
     if not _take_lock(session, wait=wait):
         return SequencedBatch(0, 0, locked=False)
     queued = session.execute(
-        select(
-            OutboxEntry.id,
-            OutboxEntry.kind,
-            OutboxEntry.subject,
-            OutboxEntry.actor,
-            OutboxEntry.payload_digest,
-            OutboxEntry.recorded_at,
-        )
+        select(*LEAF_COLUMNS)
         .join(PendingEntry, PendingEntry.outbox_id == OutboxEntry.id)
         .order_by(PendingEntry.outbox_id)
         .limit(batch)

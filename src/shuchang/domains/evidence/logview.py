@@ -20,10 +20,10 @@ from shuchang.domains.evidence.schemas import (
     AuditFinding,
     AuditOut,
     ConsistencyOut,
-    EvidenceEntry,
     LoggedEntry,
     LogStatus,
 )
+from shuchang.domains.evidence.service import entry_out
 from shuchang.domains.evidence.tlog.checkpoint import open_checkpoint
 from shuchang.domains.evidence.tlog.merkle import leaf_hash
 from shuchang.domains.evidence.tlog.note import (
@@ -46,15 +46,7 @@ def entry(session: Session, outbox_id: int) -> LoggedEntry:
         raise NotFound("Evidence entry not found", "存证记录不存在", code="evidence.not_found")
     leaf = log.leaf_of(session, outbox_id)
     return LoggedEntry(
-        entry=EvidenceEntry(
-            id=row.id,
-            kind=row.kind,
-            subject=row.subject,
-            actor=row.actor,
-            payload=row.payload,
-            payload_digest=row.payload_digest,
-            recorded_at=row.recorded_at,
-        ),
+        entry=entry_out(row),
         leaf_index=None if leaf is None else leaf.idx,
         leaf_data=None if leaf is None else _b64(leaf.data),
         leaf_hash=None if leaf is None else _b64(leaf_hash(leaf.data)),

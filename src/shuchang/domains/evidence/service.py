@@ -79,15 +79,16 @@ def history(session: Session, subject: str, limit: int = 200) -> list[EvidenceEn
         .order_by(OutboxEntry.id)
         .limit(limit)
     )
-    return [
-        EvidenceEntry(
-            id=row.id,
-            kind=row.kind,
-            subject=row.subject,
-            actor=row.actor,
-            payload=row.payload,
-            payload_digest=row.payload_digest,
-            recorded_at=row.recorded_at,
-        )
-        for row in rows
-    ]
+    return [entry_out(row) for row in rows]
+
+
+def entry_out(row: OutboxEntry) -> EvidenceEntry:
+    return EvidenceEntry(
+        id=row.id,
+        kind=row.kind,
+        subject=row.subject,
+        actor=row.actor,
+        payload=row.payload,
+        payload_digest=row.payload_digest,
+        recorded_at=row.recorded_at,
+    )
