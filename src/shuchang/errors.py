@@ -36,7 +36,9 @@ class ShuchangError(Exception):
         code: str | None = None,
         field: str | None = None,
         extra: dict[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
+        self.http_status = status or type(self).status  # an instance may carry its own status
         self.message_en = en or self.default_en
         self.message_zh = zh or self.default_zh
         self.code = code or self.default_code
@@ -53,7 +55,7 @@ class ShuchangError(Exception):
         body: dict[str, Any] = {
             "type": f"/problems/{self.code}",
             "title": self.title,
-            "status": self.status,
+            "status": self.http_status,
             "detail": self.message_en,
             "code": self.code,
             "message_zh": self.message_zh,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -63,7 +64,7 @@ def optional_actor(session: Session, request: Request[Any, Any, Any]) -> Actor:
 def problem_response(error: ShuchangError, request: Request[Any, Any, Any]) -> Response[Any]:
     return Response(
         content=error.problem(instance=request.url.path),
-        status_code=error.status,
+        status_code=error.http_status,
         media_type=PROBLEM_JSON,
     )
 
@@ -73,11 +74,12 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     if isinstance(exc.extra, list) and exc.extra and isinstance(exc.extra[0], dict):
         first = exc.extra[0]
     message = str(first.get("message") or exc.detail)
-    # msgspec names the path in its message (`$.roles[0]`, "field `name`"); Litestar's key is
-    # only the parameter ("data" for the whole body), so prefer the message's path.
-    field = field_of(message)
-    if field is None and first.get("key") not in (None, "data"):
-        field = first["key"]
+    # Litestar gives the path to the object ("fields[0]", or "data" for the body) and msgspec
+    # names the missing member in the message: join them ("fields[0].type").
+    key = first.get("key")
+    prefix = key if key not in (None, "", "data") else None
+    named = field_of(message)
+    field = ".".join(p for p in (prefix, named) if p) or None
     error = ValidationFailed(
         f"Invalid value: {message}",
         say_in_chinese(message),
@@ -91,14 +93,11 @@ class HttpProblem(ShuchangError):
     """A framework-level HTTP error (bad method, unreadable body …) said as a problem."""
 
     def __init__(self, status: int, en: str, zh: str, code: str) -> None:
-        super().__init__(en, zh, code=code)
-        self.http_status = status
+        super().__init__(en, zh, code=code, status=status)
 
-    def problem(self, instance: str | None = None) -> dict[str, Any]:
-        body = super().problem(instance)
-        body["status"] = self.http_status
-        body["title"] = self.message_en
-        return body
+    @property
+    def title(self) -> str:
+        return self.message_en
 
 
 def _http_problem(exc: HTTPException) -> HttpProblem:
@@ -117,12 +116,19 @@ def _http_problem(exc: HTTPException) -> HttpProblem:
     return HttpProblem(exc.status_code, detail, detail, f"http.{exc.status_code}")
 
 
+# A JSON escape of U+0000: "\u0000" preceded by an even number of backslashes (an odd number
+# would make it the six characters \u0000 of ordinary text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 async def refuse_nul(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """Refuse U+0000 anywhere in a request: PostgreSQL text cannot hold it, and no field of
     this platform has a use for it, so it is a 422 for every route on every backend."""
     query = request.scope.get("query_string", b"")
+    path = request.scope.get("raw_path") or request.scope.get("path", "").encode()
     body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
-    if b"%00" in query or b"\x00" in body or b"\\u0000" in body:
+    in_url = b"%00" in query or b"%00" in path or b"\x00" in path
+    if in_url or b"\x00" in body or _JSON_NUL.search(body):
         error = ValidationFailed(
             "Text contains the NUL character (U+0000)",
             "文本中含有 NUL 字符（U+0000）",
@@ -143,10 +149,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             NotFound("No such route", "没有该地址", code="route.not_found"), request
         )
     if isinstance(exc, HTTPException):
-        problem = _http_problem(exc)
-        response = problem_response(problem, request)
-        response.status_code = problem.http_status
-        return response
+        return problem_response(_http_problem(exc), request)
     log.exception("unhandled error on %s", request.url.path)
     return problem_response(ShuchangError(), request)
 

@@ -39,13 +39,14 @@ from shuchang.domains.catalog.schemas import (
 from shuchang.domains.catalog.textindex import index_chars, index_text
 from shuchang.domains.participants import Actor, require
 from shuchang.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from shuchang.policy import validate
+from shuchang.policy import PolicyInvalid, compile_policy, validate
 
 EDITABLE = ("draft", "returned", "delisted")
 GRADE = {"general": 0, "important": 1, "core": 2}
 
 
 def _policy_or_fail(policy: dict[str, Any]) -> None:
+    """The offer must be well formed and decidable: what the decision point will enforce."""
     faults = validate(policy, expected_type="Offer")
     if faults:
         first = faults[0]
@@ -54,13 +55,18 @@ def _policy_or_fail(policy: dict[str, Any]) -> None:
             f"ODRL 策略在 {first.path} 处有误：{first.message_zh}",
             code="product.policy_invalid",
             field=f"policy.{first.path}" if first.path else "policy",
-            extra={
-                "faults": [
-                    {"path": f.path, "message_en": f.message_en, "message_zh": f.message_zh}
-                    for f in faults
-                ]
-            },
+            extra={"faults": [msgspec.to_builtins(f) for f in faults]},
         )
+    try:
+        compile_policy(policy)
+    except PolicyInvalid as exc:
+        raise ValidationFailed(
+            exc.message_en,
+            exc.message_zh,
+            code="product.policy_invalid",
+            field=exc.field,
+            extra=exc.extra,
+        ) from exc
 
 
 def _sources(
@@ -179,11 +185,21 @@ def update(session: Session, actor: Actor, product_id: uuid.UUID, data: ProductI
     return to_out(session, p)
 
 
+STATUS_ZH = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "listed": "已上架",
+    "returned": "已退回",
+    "delisted": "已下架",
+}
+ACTION_ZH = {"edit": "编辑", "submit": "提交审核", "review": "审核", "delist": "下架"}
+
+
 def _require_status(p: Product, allowed: tuple[str, ...], action: str) -> None:
     if p.status not in allowed:
         raise InvalidTransition(
             f"Cannot {action} a product that is {p.status}",
-            f"产品当前状态为 {p.status}，不能{action}",
+            f"产品当前状态为“{STATUS_ZH[p.status]}”，不能{ACTION_ZH[action]}",
             code="product.invalid_transition",
         )
 
@@ -220,10 +236,13 @@ def _facts(session: Session, p: Product) -> list[rules.SourceFacts]:
         resource = session.get(Resource, source.resource_id)
         v = session.get(ResourceVersion, (source.resource_id, source.resource_version))
         assert resource is not None and v is not None
+        current = session.get(ResourceVersion, (resource.id, resource.version))
+        # A source reclassified since the draft counts at its stricter grade.
+        grades = [v.classification, current.classification if current else v.classification]
         facts.append(
             rules.SourceFacts(
                 v.title,
-                v.classification,
+                max(grades, key=GRADE.__getitem__),
                 v.personal_info,
                 v.sensitive_personal_info,
                 v.legal_basis,
@@ -381,6 +400,29 @@ def lineage_of_resource(
     return Lineage(id=resource_id, sources=[], products=sorted(visible))
 
 
+def _purposes(policy: dict[str, Any]) -> list[str]:
+    """The purpose values an offer names (一场景一授权), from every rule's constraints."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("leftOperand") == "purpose":
+                value = node.get("rightOperand")
+                found.extend(
+                    [value]
+                    if isinstance(value, str)
+                    else [v for v in value or [] if isinstance(v, str)]
+                )
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(policy)
+    return found
+
+
 def reindex(session: Session, p: Product) -> None:
     """Keep the search index current: every product is indexed, visible only when listed."""
     session.flush()
@@ -404,7 +446,16 @@ def entry_for(session: Session, p: Product) -> search.EntryData:
     )
     grade = max((v.classification for v in sources), key=GRADE.__getitem__, default="general")
     fields = " ".join(f["name"] for v in sources for f in v.fields)
-    texts = (p.title, p.title_en, p.description, p.description_en, " ".join(p.tags), fields)
+    purposes = " ".join(_purposes(p.policy))  # the scenario (用途) is what consumers search for
+    texts = (
+        p.title,
+        p.title_en,
+        " ".join(p.tags),
+        purposes,
+        fields,
+        p.description,
+        p.description_en,
+    )
     return search.EntryData(
         doc_type="product",
         doc_id=p.id,

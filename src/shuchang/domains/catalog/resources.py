@@ -117,13 +117,15 @@ def _version_row(
 
 def entry_for(resource: Resource, v: ResourceVersion) -> search.EntryData:
     """Index data of a resource's current version. Core data stays out of the public view."""
+    # Short, telling text first: the index keeps the first MAX_TERMS terms of a wide schema.
     texts = (
         v.title,
         v.title_en,
+        " ".join(v.tags),
+        " ".join(f["name"] for f in v.fields),
         v.description,
         v.description_en,
-        " ".join(v.tags),
-        " ".join(f"{f['name']} {f.get('description', '')}" for f in v.fields),
+        " ".join(f.get("description", "") for f in v.fields),
     )
     return search.EntryData(
         doc_type="resource",

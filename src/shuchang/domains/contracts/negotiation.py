@@ -64,8 +64,7 @@ class DspProblem(ShuchangError):
     def __init__(
         self, status: int, code: str, en: str, zh: str, n: Negotiation | None = None
     ) -> None:
-        super().__init__(en, zh, code=code)
-        self.http_status = status
+        super().__init__(en, zh, code=code, status=status)
         self.provider_pid = n.provider_pid if n else None
         self.consumer_pid = n.consumer_pid if n else None
 

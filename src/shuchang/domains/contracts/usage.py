@@ -23,6 +23,7 @@ from shuchang.errors import NotFound
 from shuchang.policy import Context, Recipient, compiled, decide
 
 OVERSIGHT = ("operator", "regulator", "system")
+COUNTED = "use"  # the counter's key: every action is a use
 
 
 def _usage_row(session: Session, agreement_id: uuid.UUID, action: str) -> Usage:
@@ -77,8 +78,9 @@ def decide_use(
             "使用方已被暂停或注销",
             "The consumer is no longer an active participant",
         )
-    usage = _usage_row(session, agreement.id, request.action) if request.consume else None
-    uses = usage.uses if usage is not None else _uses(session, agreement.id, request.action)
+    # One counter per agreement: a count limit bounds all uses, whatever the action.
+    usage = _usage_row(session, agreement.id, COUNTED) if request.consume else None
+    uses = usage.uses if usage is not None else _uses(session, agreement.id, COUNTED)
     context = Context(
         now=utcnow(),
         purpose=request.purpose,

@@ -65,15 +65,15 @@ def _new_key(
     session: Session, actor: Actor, participant_id: uuid.UUID, data: AddKey
 ) -> ParticipantKey:
     raw = parse_public_key(data.algorithm, data.public_key)
+    # A key is registered once, ever: a rotated or revoked (possibly compromised) key must not
+    # come back, for this participant or another.
     clash = session.scalar(
-        select(ParticipantKey.id).where(
-            ParticipantKey.fingerprint == fingerprint(raw), ParticipantKey.status != "revoked"
-        )
+        select(ParticipantKey.id).where(ParticipantKey.fingerprint == fingerprint(raw))
     )
     if clash is not None:
         raise Duplicate(
-            "This key is already registered",
-            "该公钥已登记",
+            "This key is or was already registered",
+            "该公钥已登记过（含已轮换或吊销的密钥）",
             code="key.duplicate",
             field="public_key",
         )

@@ -283,8 +283,13 @@ def search(
     elif status:
         stmt = stmt.where(Participant.status == status)
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Participant.name.ilike(like), Participant.identifier.ilike(like)))
+        text_ = q.strip()
+        stmt = stmt.where(
+            or_(
+                Participant.name.icontains(text_, autoescape=True),
+                Participant.identifier.icontains(text_, autoescape=True),
+            )
+        )
     if kind:
         stmt = stmt.where(Participant.kind == kind)
     if role:
