@@ -1,139 +1,26 @@
 """The console in headless Chromium against the real server (`shuchang serve`).
 
 Apply → live identifier check → verified, key shown once → operator signs in → finds the
-applicant → approves → active. Runs on the SQLite file the server uses; skipped only where
-Chromium is missing outside CI (under CI=true it must run).
+applicant → approves → active. Then the evidence log (publish a checkpoint, run the audit)
+and an agreement (both signatures, a trial decision). Runs on the SQLite file the server
+uses; skipped only where Chromium is missing outside CI (under CI=true it must run).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browser_support import Server, screenshots
+from contract_pages_support import PURPOSE, concluded
+from playwright.sync_api import Browser, Page, expect
 
 import factories
-from shuchang.db import make_engine
-from shuchang.migrations import upgrade
 from shuchang.platform import Platform
 from shuchang.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STARTUP_SECONDS = 30
-
 pytestmark = pytest.mark.browser
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    operator_key: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _seed_operator(database_url: str) -> str:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    engine.dispose()
-    platform = Platform.build(Settings(database_url=database_url))
-    try:
-        key = factories.operator(platform).api_key
-    finally:
-        platform.engine.dispose()
-    assert key
-    return key
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server not healthy after {STARTUP_SECONDS}s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End the server and its workers: the process group it was started in, by its id."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    database_url = f"sqlite:///{tmp_path / 'x.db'}"
-    operator_key = _seed_operator(database_url)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SHUCHANG_DATABASE_URL": database_url,
-        "SHUCHANG_APPROVAL": "manual",
-        "SHUCHANG_REVIEW_RULE": "lenient",
-        "SHUCHANG_HOST": "127.0.0.1",
-    }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "shuchang", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(url, process, log)
-        yield Server(url, operator_key)
-    finally:
-        _stop(process)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-        pytest.skip("/usr/bin/chromium is not installed (it is mandatory under CI=true)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _typo(code: str) -> str:
@@ -204,6 +91,7 @@ def test_apply_then_operator_approves(chromium: Browser, server: Server, tmp_pat
     page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page.set_default_timeout(10_000)
     name, code = "东瓯浏览器测试科技有限公司", factories.uscc()
+    tmp_path = screenshots(tmp_path)
 
     page.goto(f"{server.url}/console/participants/new")
     _fill_application(page, name, code)
@@ -216,3 +104,42 @@ def test_apply_then_operator_approves(chromium: Browser, server: Server, tmp_pat
     page.goto(page.url + "?lang=en")
     expect(page.locator("#status")).to_contain_text("Active")
     page.screenshot(path=str(tmp_path / "6-approved-en.png"), full_page=True)
+
+
+def test_evidence_log_and_an_agreement(chromium: Browser, server: Server, tmp_path: Path) -> None:
+    """The operator publishes a checkpoint and audits the log; the consumer opens its agreement
+    (signed by both, made in the server's database) and tries a decision."""
+    platform = Platform.build(Settings(database_url=server.database_url))
+    try:
+        deal = concluded(platform)
+    finally:
+        platform.engine.dispose()
+    shots = screenshots(tmp_path)
+    page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.set_default_timeout(10_000)
+
+    page.goto(f"{server.url}/console/login")
+    page.fill("#api_key", server.operator_key)
+    page.click("form.form button[type=submit]")
+    page.click("nav.mainnav >> text=存证日志")
+    expect(page.locator("h1")).to_have_text("存证日志")
+    page.click("#publish")
+    expect(page.locator(".flash-ok")).to_contain_text("已定序并发布检查点")
+    expect(page.locator("#queued")).to_have_text("0")
+    page.click("#run-audit")
+    expect(page.locator("#audit")).to_have_attribute("data-ok", "true")
+    expect(page.locator("#checkpoint")).to_contain_text("shuchang.local/evidence")
+    page.screenshot(path=str(shots / "evidence-log.png"), full_page=True)
+
+    page.click("form[action='/console/logout'] button")
+    page.fill("#api_key", str(deal.consumer.api_key))
+    page.click("form.form button[type=submit]")
+    page.click('nav.mainnav >> text="合约"')
+    page.click(f"#agreements tr[data-id='{deal.agreement_id}'] a.button")
+    expect(page.locator("#both-verified")).to_be_visible()
+    expect(page.locator("#signatures tr[data-verified=true]")).to_have_count(2)
+    page.fill("#use-purpose", PURPOSE)
+    page.fill("#use-fields", "uscc")
+    page.click("#decide")
+    expect(page.locator("#decision-result")).to_have_attribute("data-permitted", "true")
+    page.screenshot(path=str(shots / "agreement.png"), full_page=True)

@@ -268,7 +268,7 @@ def test_an_impossible_step_shows_the_problem(client: Client, platform: Platform
     response = post_form(client, path, token, action="approve")
     assert response.status_code == 303
     page = client.get(response.headers["location"])
-    assert "flash-error" in page.text and "不能执行 approve" in page.text
+    assert "flash-error" in page.text and "不能批准" in page.text
     response = post_form(client, path, token, action="explode")
     assert "flash-error" in client.get(response.headers["location"]).text
 

@@ -34,6 +34,7 @@ from shuchang.web.catalog_views import (
     own_resource_choices,
     product_view,
 )
+from shuchang.web.contract_views import access_view
 from shuchang.web.forms import Errors, text
 from shuchang.web.i18n import translate
 from shuchang.web.offers import BUILDER_ACTIONS, RECIPIENT_ROLES, describe
@@ -173,7 +174,8 @@ class ProductPages(Controller):
             view = product_view(
                 s, user, product_id, platform.settings.reviewers, language_of(request)
             )
-        return render(request, "catalog/product.html", user=user, view=view)
+            access = access_view(s, user, view.product, platform.settings)
+        return render(request, "catalog/product.html", user=user, view=view, access=access)
 
     @post("/{product_id:uuid}/submit", sync_to_thread=True, status_code=303)
     def submit(self, request: Req, product_id: FromPath[uuid.UUID], data: Form) -> Redirect:

@@ -22,6 +22,7 @@ from shuchang.domains.catalog.schemas import (
 from shuchang.domains.evidence import EvidenceEntry
 from shuchang.domains.participants import ParticipantOut, find, require
 from shuchang.errors import NotFound, PermissionDenied
+from shuchang.web.evidence_views import EvidenceLog, evidence_log
 from shuchang.web.i18n import translate
 from shuchang.web.offers import Line, describe
 from shuchang.web.pages import Viewer
@@ -135,6 +136,7 @@ class ResourceView:
     products: list[ProductOut]
     history: list[EvidenceEntry]
     actors: dict[str, ParticipantOut]
+    log: EvidenceLog
     is_owner: bool
 
 
@@ -159,6 +161,7 @@ def resource_view(
         products=_visible(session, user, lineage.products, reviewers),
         history=history,
         actors=actor_names(session, refs),
+        log=evidence_log(session, user, history),
         is_owner=user.is_self(shown.provider_id),
     )
 
@@ -175,6 +178,7 @@ class ProductView:
     reviews: list[ReviewOut]
     history: list[EvidenceEntry]
     actors: dict[str, ParticipantOut]
+    log: EvidenceLog
     is_owner: bool
     is_operator: bool
     may_review: bool
@@ -207,6 +211,7 @@ def product_view(
         reviews=reviews,
         history=history,
         actors=actor_names(session, [r.actor for r in reviews] + [e.actor for e in history]),
+        log=evidence_log(session, user, history),
         is_owner=user.is_self(shown.provider_id),
         is_operator=user.is_operator,
         may_review=user.role in reviewers,

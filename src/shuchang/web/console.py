@@ -1,8 +1,9 @@
 """The web console (控制台): server-rendered pages, zh-CN first, login by API key.
 
 ``app.py`` mounts :data:`ROUTES`, :func:`session_middleware` and :func:`template_config`.
-Pages live in :mod:`.home`, :mod:`.participants` and the catalog's :mod:`.catalog`,
-:mod:`.catalog_resources` and :mod:`.catalog_products`; their shared machinery (language, CSRF
+Pages live in :mod:`.home`, :mod:`.participants`, the catalog's :mod:`.catalog`,
+:mod:`.catalog_resources` and :mod:`.catalog_products`, the evidence log's :mod:`.evidence` and
+the contracts' :mod:`.contracts`; their shared machinery (language, CSRF
 token, flash message, the signed-in viewer) in :mod:`.pages`; strings in :mod:`.i18n`;
 navigation in :mod:`.nav`. Static files (CSS, vendored htmx) are served from
 ``/console/static``.
@@ -28,6 +29,8 @@ from shuchang.settings import Settings
 from shuchang.web.catalog import CatalogPages, ReviewPages
 from shuchang.web.catalog_products import ProductPages
 from shuchang.web.catalog_resources import ResourcePages
+from shuchang.web.contracts import AgreementPages, NegotiationPages
+from shuchang.web.evidence import EvidencePages
 from shuchang.web.home import HomePages
 from shuchang.web.offers import yuan
 from shuchang.web.pages import LoginRequired, error_page, remember_language, to_login
@@ -84,6 +87,9 @@ PAGES = Router(
         ResourcePages,
         ProductPages,
         ReviewPages,
+        EvidencePages,
+        NegotiationPages,
+        AgreementPages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

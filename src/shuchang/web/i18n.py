@@ -716,6 +716,272 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
         "只有产品的提供方可以修改",
         "Only the product's provider may edit it",
     ),
+    # evidence log (存证日志) and receipts
+    "nav.evidence_log": ("存证日志", "Evidence log"),
+    "evlog.title": ("存证日志", "Evidence log"),
+    "evlog.lead": (
+        "每项状态变更都写入只可追加的透明日志（Merkle 树），日志定期发布已签名的检查点。"
+        "任何人凭日志公钥即可离线核验回执；审计从数据库重新计算整棵树，发现任何改动。",
+        "Every state change goes into an append-only transparency log (a Merkle tree) that "
+        "publishes signed checkpoints. Anyone with the log's verifier key can check a receipt "
+        "offline; the audit recomputes the whole tree from the database and names any change.",
+    ),
+    "evlog.size": ("日志条目数", "Tree size"),
+    "evlog.queued": ("待定序条目", "Queued entries"),
+    "evlog.checkpoint_size": ("最新检查点覆盖", "Latest checkpoint covers"),
+    "evlog.cosignatures": ("见证方联署", "Witness cosignatures"),
+    "evlog.identity": ("日志标识", "The log"),
+    "evlog.origin": ("日志名称（origin）", "Origin"),
+    "evlog.vkey": ("验证公钥", "Verifier key"),
+    "evlog.vkey_hint": (
+        "核验回执时用此公钥（也可从 /tlog/vkey 获取）。",
+        "Receipts are checked against this key (also served at /tlog/vkey).",
+    ),
+    "evlog.copy": ("复制", "Copy"),
+    "evlog.copied": ("已复制", "Copied"),
+    "evlog.published_at": ("最新检查点发布时间", "Latest checkpoint published"),
+    "evlog.latest_checkpoint": ("最新检查点（签名文本）", "Latest checkpoint (signed note)"),
+    "evlog.checkpoint_hint": (
+        "公开发布，任何人可镜像：",
+        "Published for anyone to mirror:",
+    ),
+    "evlog.no_checkpoint": ("尚未发布检查点", "No checkpoint published yet"),
+    "evlog.run_audit": ("运行审计", "Run audit"),
+    "evlog.publish": ("立即发布检查点", "Publish checkpoint now"),
+    "evlog.published": (
+        "已定序并发布检查点：日志共 {size} 条",
+        "Sequenced and published a checkpoint of {size} entries",
+    ),
+    "evlog.audit_result": ("审计结果", "Audit result"),
+    "evlog.audit_ok": (
+        "审计通过：{size} 条叶子、{checkpoints} 个检查点全部一致，未发现改动。",
+        "Audit OK: {size} leaves and {checkpoints} checkpoints agree; nothing was changed.",
+    ),
+    "evlog.audit_failed": (
+        "审计未通过：发现 {n} 处问题（{size} 条叶子、{checkpoints} 个检查点）。",
+        "Audit FAILED: {n} finding(s) ({size} leaves, {checkpoints} checkpoints).",
+    ),
+    "evlog.finding_kind": ("问题", "Finding"),
+    "evlog.finding_index": ("叶子位置", "Leaf index"),
+    "evlog.finding_detail": ("说明", "Detail"),
+    "evlog.position": ("日志位置", "Log position"),
+    "evlog.leaf_index": ("叶子序号", "Leaf index"),
+    "evlog.pending": ("待定序", "Pending"),
+    "evlog.pending_hint": (
+        "已记录，尚未写入日志；定序器稍后处理",
+        "Recorded, not yet in the log; the sequencer adds it shortly",
+    ),
+    "evlog.pending_long": (
+        "该存证已记录，尚未定序写入日志，因此暂无叶子和回执。定序器稍后会处理，请稍后刷新。",
+        "The entry is recorded but not sequenced into the log yet, so it has no leaf or "
+        "receipt. The sequencer adds it shortly; reload in a moment.",
+    ),
+    "evlog.awaiting_checkpoint": ("待签检查点", "Awaiting checkpoint"),
+    "evlog.awaiting_checkpoint_long": (
+        "该存证已写入日志，但最新检查点（覆盖 {size} 条）尚未包含它；"
+        "下一个检查点发布后即可下载回执。",
+        "The entry is in the log, but the latest checkpoint (covering {size} entries) does "
+        "not include it yet; its receipt is available once the next checkpoint is published.",
+    ),
+    "evlog.receipt": ("回执", "Receipt"),
+    "evlog.receipt_not_yours": (
+        "回执仅供存证的对象、操作方以及运营者和监管方下载",
+        "Receipts are for the entry's subject and actor, the operator and the regulator",
+    ),
+    "evlog.leaf": ("叶子", "Leaf"),
+    "evlog.receipt_title": ("收录回执（tlog-proof）", "Inclusion receipt (tlog-proof)"),
+    "evlog.download_receipt": ("下载回执", "Download receipt"),
+    "evlog.download_leaf": ("下载叶子", "Download leaf"),
+    "evlog.download_vkey": ("下载日志公钥 log.vkey", "Download the log key log.vkey"),
+    "evlog.verify_offline": ("如何离线核验", "How to verify offline"),
+    "evlog.verify_steps": (
+        "下载第 {n} 号存证的回执和叶子（文件名保持不变）以及日志公钥，然后运行：",
+        "Download the receipt and leaf of entry {n} (keep the file names) and the log's "
+        "key, then run:",
+    ),
+    "evlog.verify_result": (
+        "输出 “OK: leaf {n} is in …” 且退出码为 0，即证明该条目在已签名的日志中。",
+        "“OK: leaf {n} is in …” and exit status 0 prove the entry is in the signed log.",
+    ),
+    "evlog.entry_title": ("存证记录 #{n}", "Evidence entry #{n}"),
+    "evlog.entry": ("存证内容", "Entry"),
+    "evlog.subject": ("对象", "Subject"),
+    "evlog.payload_digest": ("内容摘要（SHA-256）", "Payload digest (SHA-256)"),
+    "evlog.leaf_hash": ("叶子哈希", "Leaf hash"),
+    "evlog.leaf_data": ("叶子数据（规范化 JSON）", "Leaf data (canonical JSON)"),
+    "evlog.leaf_hint": (
+        "叶子只含内容摘要，不含内容本身；凭内容可核对摘要。",
+        "The leaf holds the payload's digest, not the payload; the payload can be checked "
+        "against it.",
+    ),
+    "finding.altered": ("被篡改", "Altered"),
+    "finding.removed": ("被删除", "Removed"),
+    "finding.reordered": ("顺序被调换", "Reordered"),
+    "finding.unrecorded": ("未经定序的条目", "Unrecorded"),
+    "finding.root_mismatch": ("根哈希不符", "Root mismatch"),
+    "finding.unverifiable": ("无法核验", "Unverifiable"),
+    "finding.inconsistent": ("检查点前后不一致", "Inconsistent checkpoints"),
+    # contracts (数字合约)
+    "nav.negotiations": ("合约协商", "Negotiations"),
+    "access.title": ("申请使用", "Request access"),
+    "access.lead": (
+        "通过本单位的连接器向提供方发起合约协商，要约即产品的使用策略；提供方同意并双方签名后形成合约。",
+        "Start a contract negotiation with the provider through your connector, for the "
+        "product's usage policy as offered; once the provider agrees and both sign, the "
+        "agreement is in force.",
+    ),
+    "access.request": ("申请使用", "Request access"),
+    "access.connector_off": (
+        "合约协商在双方的连接器之间进行：本平台须配置代表您单位的连接器（SHUCHANG_CONNECTOR_PARTICIPANT、"
+        "SHUCHANG_CONNECTOR_KEY_FILE、SHUCHANG_CONNECTOR_URL），提供方的连接器也须可达。"
+        "单平台演示通常不配置连接器，因此这里无法发起申请。",
+        "Negotiation runs between the two parties' connectors: this platform needs a connector "
+        "that speaks for your organisation (SHUCHANG_CONNECTOR_PARTICIPANT, "
+        "SHUCHANG_CONNECTOR_KEY_FILE, SHUCHANG_CONNECTOR_URL), and the provider's connector "
+        "must be reachable. A single-platform demo usually has no connector configured, so "
+        "access cannot be requested here.",
+    ),
+    "access.not_connector_owner": (
+        "本平台的连接器代表另一参与方。请通过代表您单位的连接器（您单位自己的平台）发起申请。",
+        "This platform's connector speaks for another participant. Request access through "
+        "the connector that speaks for your organisation (your own platform).",
+    ),
+    "access.docs": ("配置方法见文档", "How to set it up:"),
+    "access.docs_path": ("docs/contracts.zh-CN.md", "docs/contracts.en.md"),
+    "access.api_docs": ("；接口说明见", "; API reference at"),
+    "access.earlier": ("您于 {time} 发起的协商", "Your negotiation of {time}"),
+    "negotiation.list_title": ("合约协商", "Contract negotiations"),
+    "negotiation.lead": (
+        "数据空间协议（DSP）下的合约协商：使用方请求要约，提供方同意并签名，使用方核验并会签后合约生效。",
+        "Contract negotiations under the Dataspace Protocol (DSP): the consumer requests an "
+        "offer, the provider agrees and signs, the consumer verifies and countersigns, and the "
+        "agreement is in force.",
+    ),
+    "negotiation.find_products": ("在资源目录中查找产品", "Find products in the catalogue"),
+    "negotiation.none": ("暂无合约协商", "No negotiation yet"),
+    "negotiation.state": ("状态", "State"),
+    "negotiation.any_state": ("全部状态", "Any state"),
+    "negotiation.dataset": ("数据产品", "Data product"),
+    "negotiation.role": ("本方角色", "Your side"),
+    "negotiation.counterparty": ("对方", "Counterparty"),
+    "negotiation.title": ("合约协商", "Negotiation"),
+    "negotiation.parties": ("当事方", "Parties"),
+    "negotiation.connector_side": ("本平台连接器一方", "This platform's connector"),
+    "negotiation.offer": ("所请求的要约", "Offer requested"),
+    "negotiation.timeline": ("协商过程", "Timeline"),
+    "negotiation.open_agreement": ("查看合约", "Open the agreement"),
+    "negotiation.actions": ("操作", "Actions"),
+    "negotiation.approve": ("批准", "Approve"),
+    "negotiation.approve_hint": (
+        "批准后，连接器将按在架产品的要约、价格和期限签署合约并发送给使用方。",
+        "On approval the connector signs the agreement (the listed offer, price and term) "
+        "and sends it to the consumer.",
+    ),
+    "negotiation.terminate": ("终止", "Terminate"),
+    "negotiation.terminate_reason": ("终止理由", "Reason for terminating"),
+    "negotiation.auto_note": (
+        "本平台自动批准与在架要约一致的请求。",
+        "This platform agrees automatically to requests that match the listed offer.",
+    ),
+    "negotiation.error": ("终止原因", "Why it ended"),
+    "negotiation.connector_needed": (
+        "批准或终止要由本平台的连接器签名并通知对方；连接器配置好之前无法操作。",
+        "Approving or terminating is signed by this platform's connector and sent to the other "
+        "party; neither is possible until the connector is configured.",
+    ),
+    "negotiation.requested_ok": (
+        "已向提供方发起合约协商",
+        "Asked the provider: the negotiation has started",
+    ),
+    "negotiation.approved_ok": (
+        "已批准：合约已签署并发送给使用方",
+        "Approved: the agreement is signed and on its way to the consumer",
+    ),
+    "negotiation.terminated_ok": ("已终止合约协商", "The negotiation is terminated"),
+    "nstate.INITIAL": ("初始", "Initial"),
+    "nstate.REQUESTED": ("已请求", "Requested"),
+    "nstate.OFFERED": ("已还价", "Offered"),
+    "nstate.ACCEPTED": ("已接受", "Accepted"),
+    "nstate.AGREED": ("已签署", "Agreed"),
+    "nstate.VERIFIED": ("已会签", "Verified"),
+    "nstate.FINALIZED": ("已生效", "Finalized"),
+    "nstate.TERMINATED": ("已终止", "Terminated"),
+    "direction.in": ("收到", "Received"),
+    "direction.out": ("发出", "Sent"),
+    "dspmsg.ContractRequestMessage": ("合约请求", "Contract request"),
+    "dspmsg.ContractOfferMessage": ("要约（还价）", "Contract offer"),
+    "dspmsg.ACCEPTED": ("接受要约", "Offer accepted"),
+    "dspmsg.ContractAgreementMessage": ("合约（提供方签署）", "Agreement (signed by the provider)"),
+    "dspmsg.ContractAgreementVerificationMessage": (
+        "核验并会签",
+        "Verification (countersigned)",
+    ),
+    "dspmsg.FINALIZED": ("合约生效", "Finalized"),
+    "dspmsg.ContractNegotiationTerminationMessage": ("终止", "Termination"),
+    "agreement.list_title": ("合约", "Agreements"),
+    "agreement.lead": (
+        "双方签名的数字合约：每次使用数据都按合约条款判定。",
+        "Digital agreements signed by both parties: every use of the data is decided against "
+        "their terms.",
+    ),
+    "agreement.none": ("暂无合约", "No agreement yet"),
+    "agreement.title": ("合约", "Agreement"),
+    "agreement.basics": ("合约要素", "Key terms"),
+    "agreement.purpose": ("用途", "Purpose"),
+    "agreement.validity": ("有效期", "Valid"),
+    "agreement.id": ("合约标识", "Agreement id"),
+    "agreement.open_negotiation": ("查看协商过程", "Open the negotiation"),
+    "agreement.terms": ("合约条款", "Terms"),
+    "agreement.document_json": ("查看合约原文（JSON）", "Show the agreement (JSON)"),
+    "agreement.signatures": ("双方签名", "Signatures"),
+    "agreement.both_verified": ("双方签名均有效", "Both signatures verify"),
+    "agreement.signer": ("签署方", "Signed by"),
+    "agreement.keyid": ("密钥 ID", "Key id"),
+    "agreement.verified": ("验签", "Verified"),
+    "agreement.signature_ok": ("有效", "Valid"),
+    "agreement.key_registered": ("已登记", "registered"),
+    "agreement.key_registered_hint": (
+        "该公钥是本平台为签署方登记的有效公钥",
+        "This is an active key the platform holds for the signer",
+    ),
+    "agreement.download": ("下载已签署的合约文件", "Download the signed agreement"),
+    "agreement.verify_hint": (
+        "合约文件含合约原文和双方签名，可在任何地方离线核验：",
+        "The file holds the agreement and both signatures; check it offline anywhere with:",
+    ),
+    "agreement.evidence": (
+        "存证回执（合约与协商）",
+        "Evidence receipts (agreement and negotiation)",
+    ),
+    "astatus.pending": ("待会签", "Awaiting countersignature"),
+    "astatus.active": ("生效中", "In force"),
+    "astatus.terminated": ("已终止", "Terminated"),
+    "sigrole.assigner": ("提供方（assigner）", "Provider (assigner)"),
+    "sigrole.assignee": ("使用方（assignee）", "Consumer (assignee)"),
+    "trial.title": ("试判定", "Try a decision"),
+    "trial.lead": (
+        "描述一次使用，查看合约是否允许及理由。试判定不计入使用次数。",
+        "Describe one use and see whether the agreement permits it, and why. A trial is not "
+        "counted as a use.",
+    ),
+    "trial.fields": ("请求的字段", "Fields requested"),
+    "trial.submit": ("判定", "Decide"),
+    "trial.permit": ("允许", "Permitted"),
+    "trial.deny": ("拒绝", "Denied"),
+    "trial.uses": ("已使用次数", "Uses so far"),
+    "trial.remaining": ("本次之后剩余 {n} 次", "{n} left after this one"),
+    "trial.allowed_fields": ("可获取字段", "Fields allowed"),
+    "trial.excluded_fields": ("被排除的字段", "Fields withheld"),
+    "trial.duties": ("须履行的义务", "Duties"),
+    "trial.not_counted": ("试判定，未计入使用次数。", "A trial: not counted as a use."),
+    "evidence.negotiation.requested": ("合约请求", "Contract requested"),
+    "evidence.negotiation.offered": ("还价", "Offer made"),
+    "evidence.negotiation.accepted": ("接受要约", "Offer accepted"),
+    "evidence.negotiation.agreed": ("签署合约", "Agreement signed"),
+    "evidence.negotiation.verified": ("会签合约", "Agreement countersigned"),
+    "evidence.negotiation.finalized": ("合约生效", "Negotiation finalized"),
+    "evidence.negotiation.terminated": ("终止协商", "Negotiation terminated"),
+    "evidence.agreement.concluded": ("合约订立", "Agreement concluded"),
 }
 
 MESSAGES: Final[dict[Language, dict[str, str]]] = {

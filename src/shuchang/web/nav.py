@@ -3,8 +3,6 @@
 A domain that adds pages adds one :class:`NavEntry` to :data:`NAV` (and its label to
 :mod:`shuchang.web.i18n`); the layout shows the entries the current user's role may see, and
 marks the one whose path is the longest prefix of the current page as current.
-Planned next, in this order: 合约 ``nav.contracts`` (/console/contracts), 存证
-``nav.evidence`` (/console/evidence).
 """
 
 from __future__ import annotations
@@ -13,6 +11,8 @@ from dataclasses import dataclass
 
 EVERYONE = frozenset({"operator", "regulator", "provider", "consumer", "service_firm"})
 PROVIDERS = frozenset({"provider"})
+OVERSIGHT = frozenset({"operator", "regulator"})
+PARTIES = frozenset({"provider", "consumer"}) | OVERSIGHT
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ NAV: list[NavEntry] = [
     NavEntry(
         "nav.review", "/console/catalog/review", roles=frozenset({"regulator"}), reviewers=True
     ),
+    NavEntry("nav.negotiations", "/console/contracts/negotiations", roles=PARTIES),
+    NavEntry("nav.contracts", "/console/contracts/agreements", roles=PARTIES),
+    NavEntry("nav.evidence_log", "/console/evidence", roles=OVERSIGHT),
 ]
 
 

@@ -28,6 +28,8 @@ from shuchang.domains.participants.schemas import (
 from shuchang.domains.participants.verification import identifier_step
 from shuchang.errors import Conflict, InvalidInput, ShuchangError
 from shuchang.http import platform_of
+from shuchang.web.catalog_views import actor_names
+from shuchang.web.evidence_views import EvidenceLog, evidence_log
 from shuchang.web.forms import (
     KINDS,
     OPEN_ROLES,
@@ -54,6 +56,8 @@ class ParticipantView:
     participant: ParticipantOut
     runs: list[tuple[int, list[StepOut]]]
     history: list[EvidenceEntry]
+    actors: dict[str, ParticipantOut]
+    log: EvidenceLog
     keys: list[KeyOut]
     api_keys: list[ApiKeyOut]
     connectors: list[ConnectorOut]
@@ -65,10 +69,13 @@ def participant_view(session: Session, user: Viewer, participant_id: uuid.UUID) 
     detail = service.detail(session, user.actor, participant_id)
     status = detail.participant.status
     may_see_api_keys = user.is_operator or user.is_self(participant_id)
+    history = evidence.history(session, f"participant:{participant_id}")
     return ParticipantView(
         participant=detail.participant,
         runs=[(run, list(steps)) for run, steps in groupby(detail.verification, lambda s: s.run)],
-        history=evidence.history(session, f"participant:{participant_id}"),
+        history=history,
+        actors=actor_names(session, [e.actor for e in history]),
+        log=evidence_log(session, user, history),
         keys=keys.list_participant_keys(session, user.actor, participant_id),
         api_keys=access.list_keys(session, participant_id) if may_see_api_keys else [],
         connectors=keys.list_connectors(session, participant_id),
