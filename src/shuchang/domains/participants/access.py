@@ -13,7 +13,7 @@ import secrets
 import uuid
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shuchang.db import utcnow
@@ -30,6 +30,15 @@ ROLE_NAMES_ZH = {
     "service_firm": "服务方",
     "regulator": "监管方",
 }
+
+
+_keys = ApiKey.__table__.c
+_people = Participant.__table__.c
+_AUTH = (
+    select(_keys.id, _keys.role, _keys.revoked_at, _people.id, _people.status)
+    .join_from(ApiKey.__table__, Participant.__table__, _people.id == _keys.participant_id)
+    .where(_keys.key_hash == bindparam("key_hash"))
+)
 
 
 def hash_key(secret: str) -> str:
@@ -119,11 +128,9 @@ def authenticate(session: Session, secret: str | None, *, allow_inactive: bool =
         raise Unauthenticated(
             "Missing or malformed API key", "缺少 API 密钥或格式不正确", code="api_key.missing"
         )
-    found = session.execute(
-        select(ApiKey.id, ApiKey.role, ApiKey.revoked_at, Participant.id, Participant.status)
-        .join(Participant, Participant.id == ApiKey.participant_id)
-        .where(ApiKey.key_hash == hash_key(secret))
-    ).first()
+    # A pre-built Core statement on the unit's connection: this runs on every request, and
+    # the ORM layers cost more than the query (benchmarks/participants_load.py).
+    found = session.connection().execute(_AUTH, {"key_hash": hash_key(secret)}).first()
     if found is None:
         raise Unauthenticated("Unknown API key", "API 密钥无效", code="api_key.unknown")
     key_id, role, revoked_at, participant_id, status = found

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, bindparam, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -231,12 +231,24 @@ def _load(session: Session, participant_id: uuid.UUID) -> Participant:
     return p
 
 
+_people = Participant.__table__.c
+# The columns of ParticipantOut in its field order: the lookup builds it straight from a row.
+_GET = select(*(_people[name] for name in ParticipantOut.__struct_fields__)).where(
+    _people.id == bindparam("pid")
+)
+
+
 def get(session: Session, actor: Actor, participant_id: uuid.UUID) -> ParticipantOut:
-    """Look one participant up. Others than operator/regulator see only active ones."""
-    p = _load(session, participant_id)
-    if p.status != "active" and actor.participant_id != p.id:
+    """Look one participant up. Others than operator/regulator see only active ones.
+
+    The hottest read of the platform: a pre-built Core statement, no ORM entity."""
+    row = session.connection().execute(_GET, {"pid": participant_id}).first()
+    if row is None:
+        raise NotFound("Participant not found", "参与方不存在", code="participant.not_found")
+    out = ParticipantOut(*row)
+    if out.status != "active" and actor.participant_id != out.id:
         access.require(actor, *DIRECTORY_ROLES)
-    return to_out(p)
+    return out
 
 
 def detail(session: Session, actor: Actor, participant_id: uuid.UUID) -> ParticipantDetail:
