@@ -7,7 +7,9 @@ participant (same USCC), connector URL and public key, exactly as two real deplo
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,6 +79,8 @@ class Instance:
     local: Party
     ids: dict[str, uuid.UUID] = field(default_factory=dict)
     api_key: str = ""
+    # Every registered party's API key here (a peer uses its own for the DSP catalog).
+    api_keys: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -137,6 +141,7 @@ def prepare(instance: Instance, parties: list[tuple[Party, str]]) -> Platform:
             registration = participant_service.register(s, SYSTEM, request, lenient)
             pid = registration.participant.id
             instance.ids[party.name] = pid
+            instance.api_keys[party.name] = str(registration.api_key)
             if party is instance.local:
                 instance.api_key = str(registration.api_key)
             participant_keys.add_key(s, SYSTEM, pid, AddKey(public_key=party.public_key))
@@ -146,7 +151,13 @@ def prepare(instance: Instance, parties: list[tuple[Party, str]]) -> Platform:
     return platform
 
 
-def list_product(platform: Platform, provider_id: uuid.UUID) -> uuid.UUID:
+def list_product(
+    platform: Platform,
+    provider_id: uuid.UUID,
+    policy: dict[str, Any] | None = None,
+    price: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    """List a dataset of ``provider_id`` with ``policy`` (default OFFER) through review."""
     actor = Actor(participant_id=provider_id, role="provider")
     resource = msgspec.convert(
         {
@@ -169,8 +180,8 @@ def list_product(platform: Platform, provider_id: uuid.UUID) -> uuid.UUID:
             "title": "企业登记信息数据集",
             "description": "面向金融机构的企业登记数据集，经连接器按合约交付。",
             "resources": [str(rid)],
-            "policy": OFFER,
-            "price": {"model": "one_off", "amount_fen": 100000},
+            "policy": policy or OFFER,
+            "price": price or {"model": "one_off", "amount_fen": 100000},
             "tags": ["企业登记"],
         }
         product = products.create(s, actor, msgspec.convert(body, ProductIn))
@@ -180,29 +191,40 @@ def list_product(platform: Platform, provider_id: uuid.UUID) -> uuid.UUID:
 
 
 def start(instance: Instance, **env: str) -> None:
+    """Serve ``instance`` and wait until it answers; its output goes to ``server.log``."""
+    log = (instance.workdir / "server.log").open("ab")
     instance.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "shuchang", "serve", "--port", str(instance.port)],
         env=instance.env(**env),
         cwd=instance.workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    log.close()  # the child holds its own descriptor
+    deadline = time.monotonic() + 60  # generous: a loaded 2-core CI machine starts slowly
+    while time.monotonic() < deadline and instance.process.poll() is None:
         try:
             if httpx.get(f"{instance.base}/healthz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError(f"{instance.name} did not start")
+    tail = (instance.workdir / "server.log").read_text(errors="replace")[-2000:]
+    stop(instance)
+    raise RuntimeError(f"{instance.name} did not start:\n{tail}")
 
 
 def stop(instance: Instance) -> None:
-    if instance.process is not None:
-        os.killpg(instance.process.pid, 15)
-        instance.process.wait(timeout=10)
-        instance.process = None
+    """Stop the server's whole process group (granian workers included)."""
+    process, instance.process = instance.process, None
+    if process is None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+            return
 
 
 def pair(

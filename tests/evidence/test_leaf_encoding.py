@@ -21,7 +21,7 @@ texts = st.text(max_size=80)
     digest=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
     at=st.datetimes(timezones=st.just(UTC)),
 )
-def test_leaf_data_is_canonical_json(
+def test_leaf_data_is_canonical_json(  # noqa: PLR0917 - one argument per hypothesis strategy
     outbox_id: int, kind: str, subject: str, actor: str, digest: str, at: datetime
 ) -> None:
     expected = canonical_json(

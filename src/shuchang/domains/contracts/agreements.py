@@ -199,10 +199,23 @@ def verify_document(doc: Any, trusted: dict[str, bytes] | None = None) -> list[s
         raise AgreementInvalid(
             "agreement.unsigned", "Both parties must have signed", "合约须由双方签署"
         )
+    if not all(isinstance(s, dict) and isinstance(s.get("keyid"), str) for s in signatures):
+        raise AgreementInvalid(
+            "agreement.signature_malformed",
+            "A signature entry is not an object",
+            "签名条目格式错误",
+        )
     lines = []
     for sig in signatures:
         expected = (trusted or {}).get(str(sig.get("participant")))
-        check_signature(agreement, sig, expected)
-        pinned = "pinned key" if expected else "key in file"
-        lines.append(f"{sig['role']} {sig['participant']} key {sig['keyid']} ({pinned}): OK")
+        try:
+            check_signature(agreement, sig, expected)
+        except (TypeError, ValueError) as exc:  # e.g. a float JCS cannot encode
+            raise AgreementInvalid(
+                "agreement.malformed", f"Cannot canonicalise: {exc}", "合约内容无法规范化"
+            ) from exc
+        pinned = "pinned key" if expected else "unpinned key"
+        lines.append(
+            f"{sig['role']} {sig['participant']} key {sig.get('keyid', '?')} ({pinned}): OK"
+        )
     return lines

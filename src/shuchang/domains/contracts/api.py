@@ -59,6 +59,13 @@ class NegotiationController(Controller):
                 code="negotiation.offer_invalid",
                 field=f"offer.{faults[0].path}",
             )
+        if not isinstance(data.offer.get("@id"), str) or not data.offer["@id"]:
+            raise ValidationFailed(
+                "The offer needs its @id from the provider's catalog",
+                "要约须带有提供方目录中的 @id",
+                code="negotiation.offer_invalid",
+                field="offer.@id",
+            )
         with platform.unit() as s:
             actor = actor_of(s, request)
             require(actor, "consumer")

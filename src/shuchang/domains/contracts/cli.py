@@ -66,6 +66,10 @@ def verify(agreement_file: IO[bytes], trusted: tuple[str, ...]) -> None:
         sys.exit(1)
     for line in lines:
         click.echo(line)
+    if any("unpinned" in line for line in lines):
+        click.echo(
+            "note: unpinned keys prove integrity, not identity; pin them with --trust", err=True
+        )
     agreement = doc["agreement"]
     parties = f"{agreement.get('assigner')} and {agreement.get('assignee')}"
     click.echo(f"agreement {agreement.get('@id')} between {parties}: OK")

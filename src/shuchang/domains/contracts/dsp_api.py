@@ -47,7 +47,9 @@ def _sender(session: Session, request: Req, body: bytes) -> Sender:
                 "The signing key is not registered here",
                 "签名密钥未在本平台登记",
             )
-        httpsig.verify(signed, request.method, request.url.path, owner[1])
+        # RFC 9421 signs the path as sent, before percent-decoding.
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        httpsig.verify(signed, request.method, raw_path.decode("latin-1"), owner[1])
     except httpsig.SignatureError as exc:
         raise DspProblem(401, exc.code, exc.en, exc.zh) from exc
     try:

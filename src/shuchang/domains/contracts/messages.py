@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shuchang.canonical import canonical_json
+
 CONTEXT = ["https://w3id.org/dspace/2025/1/context.jsonld"]
 STATES = ("REQUESTED", "OFFERED", "ACCEPTED", "AGREED", "VERIFIED", "FINALIZED", "TERMINATED")
 
@@ -40,13 +42,15 @@ def negotiation(provider_pid: str, consumer_pid: str, state: str) -> dict[str, A
 def error(
     provider_pid: str | None, consumer_pid: str | None, code: str, reasons: list[str]
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"@context": CONTEXT, "@type": "ContractNegotiationError"}
-    if provider_pid:
-        body["providerPid"] = provider_pid
-    if consumer_pid:
-        body["consumerPid"] = consumer_pid
-    body.update(code=code, reason=reasons)
-    return body
+    """The schema requires both pids; an error before a negotiation is known says ""."""
+    return {
+        "@context": CONTEXT,
+        "@type": "ContractNegotiationError",
+        "providerPid": provider_pid or "",
+        "consumerPid": consumer_pid or "",
+        "code": code,
+        "reason": reasons,
+    }
 
 
 def request(
@@ -56,14 +60,6 @@ def request(
     if provider_pid is None:
         extra["callbackAddress"] = callback
     return _message("ContractRequestMessage", provider_pid, consumer_pid, **extra)
-
-
-def offer(
-    provider_pid: str, consumer_pid: str, offer_: dict[str, Any], callback: str
-) -> dict[str, Any]:
-    return _message(
-        "ContractOfferMessage", provider_pid, consumer_pid, offer=offer_, callbackAddress=callback
-    )
 
 
 def agreement(
@@ -110,7 +106,7 @@ def termination(
 
 REQUIRED = {
     "ContractRequestMessage": ("consumerPid", "offer"),
-    "ContractOfferMessage": ("providerPid", "consumerPid", "offer"),
+    "ContractOfferMessage": ("providerPid", "offer"),  # an initial offer has no consumerPid
     "ContractAgreementMessage": ("providerPid", "consumerPid", "agreement"),
     "ContractAgreementVerificationMessage": ("providerPid", "consumerPid"),
     "ContractNegotiationEventMessage": ("providerPid", "consumerPid", "eventType"),
@@ -122,8 +118,12 @@ def parse(body: bytes, *expected: str) -> dict[str, Any]:
     """Decode a DSP message and check the envelope the schemas require."""
     try:
         message = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MessageInvalid(f"Not JSON: {exc}", "报文不是合法的 JSON") from exc
+        canonical_json(message)  # everything received may be hashed or signed later
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise MessageInvalid(
+            f"Not JSON that can be canonicalised: {exc}",
+            "报文不是可规范化的 JSON（不允许小数或超大整数）",
+        ) from exc
     if not isinstance(message, dict):
         raise MessageInvalid("A DSP message is a JSON object", "协议报文须为 JSON 对象")
     kind = message.get("@type")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shuchang.canonical import canonical_json, digest
@@ -112,8 +113,9 @@ def _pid() -> str:
 def _move(
     session: Session, n: Negotiation, trigger: str, direction: str, body: dict[str, Any]
 ) -> None:
-    after = TRANSITIONS.get((trigger, n.state))
-    if after is None:
+    _allowed(n, trigger)
+    after = TRANSITIONS[(trigger, n.state)]
+    if after is None:  # pragma: no cover - _allowed checked it
         raise DspProblem(
             400,
             "dsp.invalid_transition",
@@ -151,13 +153,27 @@ def _move(
     n.state, n.updated_at = after, utcnow()
 
 
+def _allowed(n: Negotiation, trigger: str) -> None:
+    if (trigger, n.state) not in TRANSITIONS:
+        raise DspProblem(
+            400,
+            "dsp.invalid_transition",
+            f"{trigger} is not allowed in state {n.state}",
+            f"当前状态 {n.state} 不允许 {trigger}",
+            n,
+        )
+
+
 def find_by_pid(session: Session, pid: str) -> Negotiation:
     """The negotiation a message addresses: our provider pid, or our consumer pid."""
+    # Locked: two copies of one message arriving together must not both move the state.
     n = session.scalars(
-        select(Negotiation).where(
+        select(Negotiation)
+        .where(
             ((Negotiation.role == "provider") & (Negotiation.provider_pid == pid))
             | ((Negotiation.role == "consumer") & (Negotiation.consumer_pid == pid))
         )
+        .with_for_update()
     ).first()
     if n is None:
         raise DspProblem(404, "dsp.negotiation_not_found", "No such negotiation", "协商不存在")
@@ -256,8 +272,16 @@ def on_request(
         created_at=utcnow(),
         updated_at=utcnow(),
     )
-    session.add(n)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent twin of this request may win the insert
+            session.add(n)
+    except IntegrityError as exc:
+        raise DspProblem(
+            409,
+            "dsp.duplicate_request",
+            "A negotiation with this consumerPid exists",
+            "该 consumerPid 的协商已存在",
+        ) from exc
     _move(session, n, "ContractRequestMessage", "in", msg)
     return n
 
@@ -332,6 +356,7 @@ def on_verification(
 ) -> Outbound:
     """The consumer countersigned: check its signature, then finalize (→ VERIFIED → FINALIZED)."""
     _from_counterparty(n, sender, msg)
+    _allowed(n, "ContractAgreementVerificationMessage")
     row = session.get(Agreement, n.agreement_id) if n.agreement_id else None
     signature = msg.get("shuchang:signature")
     if row is None or not isinstance(signature, dict):
@@ -433,12 +458,22 @@ def on_agreement(
     if n.provider_pid is None:
         n.provider_pid = msg.get("providerPid")
     _from_counterparty(n, sender, msg)
+    _allowed(n, "ContractAgreementMessage")
+    provider = find(session, n.counterparty_id)
+    assert provider is not None  # a negotiation's counterparty is a registered participant
     document = msg["agreement"]
     signatures = msg.get("shuchang:signatures") or []
     provider_sig = next(
         (s for s in signatures if isinstance(s, dict) and s.get("role") == "assigner"), None
     )
-    provider_sig = _check_agreement(n, document, provider_sig, sender, connector)
+    provider_sig = _check_agreement(
+        n,
+        document,
+        provider_sig,
+        sender,
+        connector=connector,
+        provider_urn=participant_urn(provider),
+    )
     _move(session, n, "ContractAgreementMessage", "in", msg)
     mine = agreements.sign(document, "assignee", connector.urn, connector.signer)
     row = _store_agreement(
@@ -457,12 +492,28 @@ def on_agreement(
     )
 
 
+def _narrows(asked: dict[str, Any], document: dict[str, Any]) -> bool:
+    """The agreement keeps every rule asked for, each with at least its constraints, and adds
+    no permission; prohibitions and obligations are exactly those asked for."""
+    got = document.get("permission", [])
+    if len(got) != len(asked.get("permission", [])):
+        return False
+    for want, have in zip(asked.get("permission", []), got, strict=True):
+        if want.get("action") != have.get("action"):
+            return False
+        if not all(c in have.get("constraint", []) for c in want.get("constraint", [])):
+            return False
+    return all(document.get(k, []) == asked.get(k, []) for k in ("prohibition", "obligation"))
+
+
 def _check_agreement(
     n: Negotiation,
     document: dict[str, Any],
     sig: dict[str, Any] | None,
     sender: Sender,
+    *,
     connector: Connector,
+    provider_urn: str,
 ) -> dict[str, Any]:
     if sig is None:
         raise DspProblem(
@@ -476,20 +527,22 @@ def _check_agreement(
         agreements.check_signature(document, sig, sender.public_key)
     except agreements.AgreementInvalid as exc:
         raise DspProblem(400, exc.code, exc.en, exc.zh, n) from exc
-    asked = agreements.offer_body(n.offer)
-    for rule_asked, rule_got in zip(
-        asked.get("permission", []), document.get("permission", []), strict=False
-    ):
-        if rule_asked.get("action") != rule_got.get("action") or not all(
-            c in rule_got.get("constraint", []) for c in rule_asked.get("constraint", [])
-        ):
-            raise DspProblem(
-                400,
-                "dsp.agreement_mismatch",
-                "The agreement loosens or changes the offer",
-                "合约内容与所请求的要约不符",
-                n,
-            )
+    if not _narrows(agreements.offer_body(n.offer), document):
+        raise DspProblem(
+            400,
+            "dsp.agreement_mismatch",
+            "The agreement loosens or changes the offer",
+            "合约内容与所请求的要约不符",
+            n,
+        )
+    if document.get("assigner") != provider_urn:
+        raise DspProblem(
+            400,
+            "dsp.agreement_mismatch",
+            "The agreement names another assigner than the provider",
+            "合约的授予方不是该提供方",
+            n,
+        )
     if document.get("target") != n.dataset_id or document.get("assignee") != connector.urn:
         raise DspProblem(
             400,
