@@ -25,6 +25,7 @@ from shuchang.errors import ValidationFailed
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_HAN}]+|[A-Za-z0-9]+")
+_HAN_CHAR = re.compile(rf"[{_HAN}]")
 SEPARATOR = "ǂ"
 MAX_QUERY_WORDS = 8
 MAX_TERMS = 4000
@@ -68,8 +69,7 @@ def index_text(*parts: str | None) -> str:
 
 def index_chars(*parts: str | None) -> str:
     """Every distinct Han character of these texts, for one-character queries."""
-    seen = dict.fromkeys(ch for p in parts if p for ch in p if re.match(rf"[{_HAN}]", ch))
-    return " ".join(seen)
+    return " ".join(dict.fromkeys(_HAN_CHAR.findall(" ".join(p for p in parts if p))))
 
 
 def query_phrases(query: str) -> list[list[str]]:
