@@ -29,17 +29,15 @@ from shuchang.domains.contracts.schemas import (
     UseDecision,
     UseRequest,
 )
-from shuchang.domains.contracts.service import load_connector
+from shuchang.domains.contracts.service import as_problem, load_connector, request_offer
 from shuchang.domains.evidence import EvidenceEntry
 from shuchang.domains.participants import (
     ParticipantOut,
-    find,
     find_by_urn,
     key_owner,
     require,
 )
-from shuchang.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from shuchang.policy import validate
+from shuchang.errors import NotFound, PermissionDenied, ValidationFailed
 from shuchang.settings import Settings
 from shuchang.web.catalog_views import actor_names, provider_names
 from shuchang.web.evidence_views import EvidenceLog, evidence_log
@@ -73,11 +71,6 @@ def dataset_product(
         return products.get(session, user.actor, product_id, reviewers)
     except NotFound:
         return None
-
-
-def as_problem(exc: DspProblem) -> InvalidTransition:
-    """A protocol problem as the management API reports it (409, the DSP code kept)."""
-    return InvalidTransition(exc.message_en, exc.message_zh, code=exc.code)
 
 
 # --- negotiations ----------------------------------------------------------------------------
@@ -212,41 +205,14 @@ def start_for_product(
         raise NotFound(
             "No such listed product", "产品不存在或未上架", code="negotiation.product_unknown"
         )
-    faults = validate(product.policy, expected_type="Offer")
-    if faults:
-        raise ValidationFailed(
-            faults[0].message_en,
-            faults[0].message_zh,
-            code="negotiation.offer_invalid",
-            field=f"offer.{faults[0].path}",
-        )
-    connector = load_connector(session, settings)
-    if user.actor.participant_id != connector.participant.id:
-        raise PermissionDenied(
-            "This connector speaks for another participant",
-            "本连接器不代表该参与方",
-            code="negotiation.not_connector_owner",
-        )
-    provider = find(session, product.provider_id)
-    if provider is None or provider.status != "active" or "provider" not in provider.roles:
-        raise NotFound(
-            "No such active provider",
-            "提供方不存在或未启用",
-            code="negotiation.provider_unknown",
-            field="provider_id",
-        )
-    try:
-        outbound = negotiation.start(
-            session,
-            user.actor,
-            provider=provider,
-            dataset_id=f"urn:uuid:{product.id}",
-            offer=product.policy,
-            connector=connector,
-        )
-    except DspProblem as exc:
-        raise as_problem(exc) from exc
-    return outbound, connector
+    return request_offer(
+        session,
+        settings,
+        user.actor,
+        provider_id=product.provider_id,
+        dataset_id=f"urn:uuid:{product.id}",
+        offer=product.policy,
+    )
 
 
 def approve_negotiation(

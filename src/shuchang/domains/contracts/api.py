@@ -19,12 +19,10 @@ from shuchang.domains.contracts.schemas import (
     UseDecision,
     UseRequest,
 )
-from shuchang.domains.contracts.service import deliver, load_connector
-from shuchang.domains.participants import find, require
-from shuchang.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from shuchang.domains.contracts.service import as_problem, deliver, load_connector, request_offer
+from shuchang.errors import PermissionDenied, ValidationFailed
 from shuchang.http import actor_of, platform_of
 from shuchang.platform import Platform
-from shuchang.policy import validate
 
 Req = Request[Any, Any, Any]
 
@@ -40,10 +38,6 @@ def _respond(
     return Response(out, status_code=status, background=task)
 
 
-def _as_problem(exc: DspProblem) -> InvalidTransition:
-    return InvalidTransition(exc.message_en, exc.message_zh, code=exc.code)
-
-
 class NegotiationController(Controller):
     path = "/api/v1/contracts/negotiations"
     tags = ["contracts"]
@@ -51,14 +45,6 @@ class NegotiationController(Controller):
     @post("/", sync_to_thread=True, summary="Request a listed offer from a provider's connector")
     def start(self, request: Req, data: JSONBody[StartNegotiation]) -> Response[NegotiationOut]:
         platform = platform_of(request)
-        faults = validate(data.offer, expected_type="Offer")
-        if faults:
-            raise ValidationFailed(
-                faults[0].message_en,
-                faults[0].message_zh,
-                code="negotiation.offer_invalid",
-                field=f"offer.{faults[0].path}",
-            )
         if not isinstance(data.offer.get("@id"), str) or not data.offer["@id"]:
             raise ValidationFailed(
                 "The offer needs its @id from the provider's catalog",
@@ -68,33 +54,14 @@ class NegotiationController(Controller):
             )
         with platform.unit() as s:
             actor = actor_of(s, request)
-            require(actor, "consumer")
-            connector = load_connector(s, platform.settings)
-            if actor.participant_id != connector.participant.id:
-                raise PermissionDenied(
-                    "This connector speaks for another participant",
-                    "本连接器不代表该参与方",
-                    code="negotiation.not_connector_owner",
-                )
-            provider = find(s, data.provider_id)
-            if provider is None or provider.status != "active" or "provider" not in provider.roles:
-                raise NotFound(
-                    "No such active provider",
-                    "提供方不存在或未启用",
-                    code="negotiation.provider_unknown",
-                    field="provider_id",
-                )
-            try:
-                outbound = negotiation.start(
-                    s,
-                    actor,
-                    provider=provider,
-                    dataset_id=data.dataset_id,
-                    offer=data.offer,
-                    connector=connector,
-                )
-            except DspProblem as exc:
-                raise _as_problem(exc) from exc
+            outbound, connector = request_offer(
+                s,
+                platform.settings,
+                actor,
+                provider_id=data.provider_id,
+                dataset_id=data.dataset_id,
+                offer=data.offer,
+            )
             out = views.negotiation_out(
                 s, views.load_negotiation(s, actor, outbound.negotiation_id)
             )
@@ -135,7 +102,7 @@ class NegotiationController(Controller):
             try:
                 outbound = negotiation.agree(s, n, connector)
             except DspProblem as exc:
-                raise _as_problem(exc) from exc
+                raise as_problem(exc) from exc
             out = views.negotiation_out(s, n)
         return _respond(platform, out, outbound, connector, 200)
 
@@ -157,7 +124,7 @@ class NegotiationController(Controller):
             try:
                 outbound = negotiation.terminate(s, n, data.reason)
             except DspProblem as exc:
-                raise _as_problem(exc) from exc
+                raise as_problem(exc) from exc
             out = views.negotiation_out(s, n)
         return _respond(platform, out, outbound, connector, 200)
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,9 @@ from shuchang.domains.contracts import negotiation
 from shuchang.domains.contracts.models import Negotiation
 from shuchang.domains.contracts.negotiation import Connector, DspProblem, Outbound
 from shuchang.domains.contracts.transport import DeliveryFailed, Transport
-from shuchang.domains.participants import find
+from shuchang.domains.participants import Actor, find, require
+from shuchang.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from shuchang.policy import validate
 from shuchang.ports import Ed25519Signer, fingerprint
 from shuchang.settings import Settings
 
@@ -86,3 +89,56 @@ def deliver(
     if outbound.body.get("@type") == "ContractRequestMessage":
         with unit() as s:
             negotiation.on_created(s, outbound.negotiation_id, answer)
+
+
+def as_problem(exc: DspProblem) -> InvalidTransition:
+    """A protocol problem as the management API and console report it (409, DSP code kept)."""
+    return InvalidTransition(exc.message_en, exc.message_zh, code=exc.code)
+
+
+def request_offer(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    *,
+    provider_id: uuid.UUID,
+    dataset_id: str,
+    offer: dict[str, Any],
+) -> tuple[Outbound, Connector]:
+    """The consumer's side of starting a negotiation (API and console): checks, then REQUESTED."""
+    require(actor, "consumer")
+    faults = validate(offer, expected_type="Offer")
+    if faults:
+        raise ValidationFailed(
+            faults[0].message_en,
+            faults[0].message_zh,
+            code="negotiation.offer_invalid",
+            field=f"offer.{faults[0].path}",
+        )
+    connector = load_connector(session, settings)
+    if actor.participant_id != connector.participant.id:
+        raise PermissionDenied(
+            "This connector speaks for another participant",
+            "本连接器不代表该参与方",
+            code="negotiation.not_connector_owner",
+        )
+    provider = find(session, provider_id)
+    if provider is None or provider.status != "active" or "provider" not in provider.roles:
+        raise NotFound(
+            "No such active provider",
+            "提供方不存在或未启用",
+            code="negotiation.provider_unknown",
+            field="provider_id",
+        )
+    try:
+        outbound = negotiation.start(
+            session,
+            actor,
+            provider=provider,
+            dataset_id=dataset_id,
+            offer=offer,
+            connector=connector,
+        )
+    except DspProblem as exc:
+        raise as_problem(exc) from exc
+    return outbound, connector
