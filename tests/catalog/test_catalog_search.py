@@ -42,11 +42,13 @@ from catalog_support import (
     review,
     search,
     submit,
+    walk,
 )
 from catalog_support import listed as listed_by
 
 import factories
 from conftest import Cast
+from shuchang.domains.catalog import search as catalog_search
 
 
 @dataclass
@@ -276,6 +278,22 @@ def test_facets_follow_the_query_and_the_filters(catalog: Catalog) -> None:
     assert by_text["tag"] == {"税务": 2, "纳税信用": 1, "隐私计算": 1, "普惠金融": 1}
     assert by_filter["classification"] == {"core": 1}
     assert by_filter["tag"] == {"税务": 1, "征管": 1}
+
+
+def test_beyond_the_window_facets_say_approximate_and_relevance_ranks_the_newest_matches(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_search, "WINDOW", 3)
+    c = catalog.cast
+
+    every_match = walk(c.client, c.consumer, 2, q="企业", sort="newest")
+    ranked = walk(c.client, c.consumer, 2, q="企业")
+    page = search(c.client, c.consumer, q="企业")
+
+    assert len(every_match) > 3  # newest order still pages through all of them
+    assert len(ranked) == 3 and set(ranked) <= set(every_match)
+    assert page["facets_exact"] is False
+    assert sum(v["count"] for v in page["facets"]["doc_type"]) == 3
 
 
 # --- sorts ----------------------------------------------------------------------------------

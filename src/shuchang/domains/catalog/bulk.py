@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from shuchang.db import utcnow
+from shuchang.db import table_of, utcnow
 from shuchang.domains import evidence
 from shuchang.domains.catalog import resources, search
 from shuchang.domains.catalog.models import Resource, ResourceVersion
@@ -135,8 +135,8 @@ def _columns(obj: Any) -> dict[str, Any]:
 def _write(session: Session, actor: Actor, built: list[tuple[Resource, ResourceVersion]]) -> None:
     if not built:
         return
-    session.execute(insert(Resource), [_columns(r) for r, _ in built])
-    session.execute(insert(ResourceVersion), [_columns(v) for _, v in built])
+    session.execute(insert(table_of(Resource)), [_columns(r) for r, _ in built])
+    session.execute(insert(table_of(ResourceVersion)), [_columns(v) for _, v in built])
     search.index(session, [resources.entry_for(r, v) for r, v in built])
     evidence.record_many(
         session,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,12 +37,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from shuchang.db import table_of
 from shuchang.domains.catalog.models import CatalogEntry, CatalogEntryTerm
 from shuchang.domains.catalog.schemas import FacetValue, SearchHit, SearchPage
 from shuchang.domains.catalog.textindex import fts5_query, query_phrases, tsqueries
 from shuchang.errors import InvalidInput
 
-FACET_SAMPLE = 10_000
+WINDOW = 10_000
 FACET_TOP = 20
 COLUMN_FACETS = ("doc_type", "kind", "classification")
 TERM_FACETS = ("industry", "region", "tag")
@@ -137,13 +139,14 @@ def index(session: Session, entries: list[EntryData]) -> None:
         if not _is_pg(session):
             session.execute(delete(_fts).where(_fts.c.rowid.in_(stale)))
         session.execute(delete(CatalogEntry).where(CatalogEntry.id.in_(stale)))
+    entries_table, terms_table = table_of(CatalogEntry), table_of(CatalogEntryTerm)
     ids = session.scalars(
-        insert(CatalogEntry).returning(CatalogEntry.id, sort_by_parameter_order=True),
+        insert(entries_table).returning(entries_table.c.id, sort_by_parameter_order=True),
         [_columns(e) for e in entries],
     ).all()
     terms = [t for i, e in zip(ids, entries, strict=True) for t in _terms(i, e)]
     if terms:
-        session.execute(insert(CatalogEntryTerm), terms)
+        session.execute(insert(terms_table), terms)
     texts = [
         {"rowid": i, "body": e.body, "chars": e.chars} for i, e in zip(ids, entries, strict=True)
     ]
@@ -165,35 +168,41 @@ def set_visible(session: Session, doc_id: uuid.UUID, visible: bool) -> None:
     )
 
 
-def _text_filter(
-    session: Session, stmt: Select[Any], phrases: list[list[str]]
-) -> tuple[Select[Any], Any]:
+def _text_match(session: Session, stmt: Select[Any], phrases: list[list[str]]) -> Select[Any]:
     if _is_pg(session):
         body, chars = tsqueries(phrases)
-        rank: Any = None
         if body:
-            tsq = func.to_tsquery("simple", body)
-            stmt, rank = stmt.where(_vector.op("@@")(tsq)), func.ts_rank(_vector, tsq).desc()
+            stmt = stmt.where(_vector.op("@@")(func.to_tsquery("simple", body)))
         if chars:
-            cq = func.to_tsquery("simple", chars)
-            stmt = stmt.where(_chars.op("@@")(cq))
-            rank = rank if rank is not None else func.ts_rank(_chars, cq).desc()
-        return stmt, rank
-    stmt = stmt.join(_fts, _fts.c.rowid == CatalogEntry.id).where(
+            stmt = stmt.where(_chars.op("@@")(func.to_tsquery("simple", chars)))
+        return stmt
+    return stmt.join(_fts, _fts.c.rowid == CatalogEntry.id).where(
         text("catalog_fts MATCH :fts").bindparams(fts=fts5_query(phrases))
     )
-    return stmt, _fts.c.rank.asc()
+
+
+def _score(session: Session, phrases: list[list[str]]) -> Any:
+    """Relevance score, lower is better: FTS5 bm25 (already negative), negated ts_rank."""
+    if not _is_pg(session):
+        return _fts.c.rank
+    body, chars = tsqueries(phrases)
+    vector, q = (_vector, body) if body else (_chars, chars)
+    return -func.ts_rank(vector, func.to_tsquery("simple", q))
 
 
 def _term(facet: str, value: str, prefix: bool = False) -> ColumnElement[bool]:
-    match = (
-        CatalogEntryTerm.value.startswith(value, autoescape=True)
-        if prefix
-        else CatalogEntryTerm.value == value
-    )
-    return CatalogEntry.id.in_(
-        select(CatalogEntryTerm.entry_id).where(CatalogEntryTerm.facet == facet, match)
-    )
+    """Correlated EXISTS on the terms' primary key (entry_id, facet, value).
+
+    A prefix is a range, not LIKE: neither backend can use an index for LIKE here (SQLite's
+    is case-insensitive, PostgreSQL's collation is not C); codes are digits and capitals.
+    """
+    t = CatalogEntryTerm
+    conds = [t.entry_id == CatalogEntry.id, t.facet == facet]
+    if prefix:
+        conds += [t.value >= value, t.value < value[:-1] + chr(ord(value[-1]) + 1)]
+    else:
+        conds.append(t.value == value)
+    return select(t.entry_id).where(*conds).exists()
 
 
 def _filters(query: Query, viewer: uuid.UUID | None, oversight: bool) -> list[ColumnElement[bool]]:
@@ -251,7 +260,7 @@ def _decode_cursor(cursor: str, sort: str) -> dict[str, Any]:
 
 def _offset(cursor: dict[str, Any]) -> int:
     offset = cursor.get("o", 0)
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= FACET_SAMPLE:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= WINDOW:
         raise _bad_cursor()
     return offset
 
@@ -273,12 +282,9 @@ def _keyset_value(cursor: dict[str, Any], col: Any) -> tuple[Any, int]:
     return value, last_id
 
 
-def _page(stmt: Select[Any], query: Query, rank: Any) -> tuple[Select[Any], int]:
-    """Order and position the statement; relevance pages by offset, other sorts by keyset."""
+def _keyset(stmt: Select[Any], query: Query) -> Select[Any]:
+    """Order by the sort's column and continue after the cursor's (value, id)."""
     cursor = _decode_cursor(query.cursor, query.sort) if query.cursor else {}
-    if query.sort == "relevance" and rank is not None:
-        offset = _offset(cursor)
-        return stmt.order_by(rank, CatalogEntry.id).offset(offset), offset
     col, direction = SORTS.get(query.sort, SORTS["newest"])
     if cursor:
         value, last_id = _keyset_value(cursor, col)
@@ -287,17 +293,13 @@ def _page(stmt: Select[Any], query: Query, rank: Any) -> tuple[Select[Any], int]
         else:
             stmt = stmt.where((col > value) | ((col == value) & (CatalogEntry.id > last_id)))
     if direction == "desc":
-        return stmt.order_by(col.desc(), CatalogEntry.id.desc()), 0
-    return stmt.order_by(col.asc(), CatalogEntry.id.asc()), 0
+        return stmt.order_by(col.desc(), CatalogEntry.id.desc())
+    return stmt.order_by(col.asc(), CatalogEntry.id.asc())
 
 
-def _next_cursor(
-    query: Query, rows: list[CatalogEntry], offset: int, relevance: bool
-) -> str | None:
+def _keyset_cursor(query: Query, rows: list[CatalogEntry]) -> str | None:
     if len(rows) <= query.limit:
         return None
-    if relevance:
-        return _encode_cursor({"s": query.sort, "o": offset + query.limit})
     last = rows[query.limit - 1]
     col, _ = SORTS.get(query.sort, SORTS["newest"])
     value = getattr(last, col.key)
@@ -305,38 +307,44 @@ def _next_cursor(
     return _encode_cursor({"s": query.sort, "v": shown, "i": last.id})
 
 
-def _facets(session: Session, matching: Select[Any]) -> tuple[dict[str, list[FacetValue]], bool]:
-    sample = (
-        matching.with_only_columns(CatalogEntry.id)
-        .order_by(None)
-        .limit(FACET_SAMPLE + 1)
-        .subquery()
+def _window(session: Session, conds: list[Any], phrases: list[list[str]]) -> list[Any]:
+    """(id, score) of the ``WINDOW + 1`` most recently indexed matches, newest first.
+
+    Relevance ranks this window, not every match: scoring 150,000 matches of one common
+    character costs far more than a page may (see benchmarks/README.md). The text index
+    yields matches in id order cheaply and the filters are checked per match by primary key.
+    """
+    stmt = _text_match(
+        session, select(CatalogEntry.id, _score(session, phrases)).where(*conds), phrases
     )
-    exact = (session.scalar(select(func.count()).select_from(sample)) or 0) <= FACET_SAMPLE
-    ids = select(sample.c.id).limit(FACET_SAMPLE)
-    out: dict[str, list[FacetValue]] = {}
-    count = func.count()
-    for name in COLUMN_FACETS:
-        col: Any = getattr(CatalogEntry, name)
-        rows = session.execute(
-            select(col, count)
-            .where(CatalogEntry.id.in_(ids), col.is_not(None))
-            .group_by(col)
-            .order_by(count.desc(), col)
-            .limit(FACET_TOP)
-        )
-        out[name] = [FacetValue(str(value), n) for value, n in rows]
-    for name in TERM_FACETS:
-        value_col = CatalogEntryTerm.value
-        rows = session.execute(
-            select(value_col, count)
-            .where(CatalogEntryTerm.facet == name, CatalogEntryTerm.entry_id.in_(ids))
-            .group_by(value_col)
-            .order_by(count.desc(), value_col)
-            .limit(FACET_TOP)
-        )
-        out[name] = [FacetValue(str(value), n) for value, n in rows]
-    return out, exact
+    return list(session.execute(stmt.order_by(CatalogEntry.id.desc()).limit(WINDOW + 1)))
+
+
+def _by_ids(session: Session, ids: list[int]) -> list[CatalogEntry]:
+    found = {e.id: e for e in session.scalars(select(CatalogEntry).where(CatalogEntry.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _facets(session: Session, ids: list[int]) -> dict[str, list[FacetValue]]:
+    """Facet counts over these entry ids: one pass over the entries, one over their terms."""
+    if not ids:
+        return {name: [] for name in COLUMN_FACETS + TERM_FACETS}
+    e, t = CatalogEntry, CatalogEntryTerm
+    counts: dict[str, Counter[str]] = {name: Counter() for name in COLUMN_FACETS + TERM_FACETS}
+    rows = session.execute(select(e.doc_type, e.kind, e.classification).where(e.id.in_(ids)))
+    for row in rows:
+        for name, value in zip(COLUMN_FACETS, row, strict=True):
+            if value is not None:
+                counts[name][value] += 1
+    for facet, value in session.execute(select(t.facet, t.value).where(t.entry_id.in_(ids))):
+        counts[facet][value] += 1
+    return {
+        name: [
+            FacetValue(v, n)
+            for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_TOP]
+        ]
+        for name, c in counts.items()
+    }
 
 
 def _empty() -> SearchPage:
@@ -344,24 +352,69 @@ def _empty() -> SearchPage:
 
 
 def run(session: Session, query: Query, viewer: uuid.UUID | None, oversight: bool) -> SearchPage:
-    """Search the catalog as ``viewer`` (operators and regulators see everything)."""
-    stmt: Select[Any] = select(CatalogEntry).where(*_filters(query, viewer, oversight))
+    """Search the catalog as ``viewer`` (operators and regulators see everything).
+
+    The matching ids (at most ``WINDOW``) are read once; facets are counted over them and,
+    for relevance, they are what is ranked. ``facets_exact`` is false when more matched.
+    """
     phrases = query_phrases(query.q or "")
     if query.q and query.q.strip() and not phrases:
         return _empty()  # only symbols: nothing can contain "no words"
-    rank = None
+    conds = _filters(query, viewer, oversight)
+    if phrases and query.sort == "relevance":
+        return _ranked(session, query, conds, phrases)
+    stmt: Select[Any] = select(CatalogEntry).where(*conds)
     if phrases:
-        stmt, rank = _text_filter(session, stmt, phrases)
-    paged, offset = _page(stmt, query, rank)
-    rows = list(session.scalars(paged.limit(query.limit + 1)))
-    relevance = query.sort == "relevance" and rank is not None
-    terms = _terms_of(session, [r.id for r in rows[: query.limit]])
-    facets, exact = _facets(session, stmt) if query.facets else ({}, True)
+        stmt = _text_match(session, stmt, phrases)
+    rows = list(session.scalars(_keyset(stmt, query).limit(query.limit + 1)))
+    facets, exact = {}, True
+    if query.facets:
+        sample = list(
+            session.scalars(
+                stmt.with_only_columns(CatalogEntry.id)
+                .order_by(CatalogEntry.id.desc())
+                .limit(WINDOW + 1)
+            )
+        )
+        facets, exact = _facets(session, sample[:WINDOW]), len(sample) <= WINDOW
+    return _page(
+        session, query, rows=rows, facets=facets, exact=exact, cursor=_keyset_cursor(query, rows)
+    )
+
+
+def _ranked(
+    session: Session, query: Query, conds: list[Any], phrases: list[list[str]]
+) -> SearchPage:
+    offset = _offset(_decode_cursor(query.cursor, query.sort)) if query.cursor else 0
+    window = _window(session, conds, phrases)
+    exact, window = len(window) <= WINDOW, window[:WINDOW]
+    ranked = [i for i, _ in sorted(window, key=lambda r: (r[1], -r[0]))]
+    page_ids = ranked[offset : offset + query.limit + 1]
+    more = len(page_ids) > query.limit
+    cursor = _encode_cursor({"s": query.sort, "o": offset + query.limit}) if more else None
+    facets = _facets(session, [i for i, _ in window]) if query.facets else {}
+    rows = _by_ids(session, page_ids[: query.limit])
+    return _page(
+        session, query, rows=rows, facets=facets, exact=exact or not query.facets, cursor=cursor
+    )
+
+
+def _page(
+    session: Session,
+    query: Query,
+    *,
+    rows: list[CatalogEntry],
+    facets: dict[str, list[FacetValue]],
+    exact: bool,
+    cursor: str | None,
+) -> SearchPage:
+    shown = rows[: query.limit]
+    terms = _terms_of(session, [r.id for r in shown])
     return SearchPage(
-        items=[_hit(r, terms.get(r.id, {})) for r in rows[: query.limit]],
+        items=[_hit(r, terms.get(r.id, {})) for r in shown],
         facets=facets,
         facets_exact=exact,
-        next_cursor=_next_cursor(query, rows, offset, relevance),
+        next_cursor=cursor,
     )
 
 
