@@ -27,6 +27,7 @@ from shuchang.domains.participants.service import (
     find,
     find_by_urn,
     participant_urn,
+    standing,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "participant_urn",
     "require",
     "require_self_or",
+    "standing",
 ]

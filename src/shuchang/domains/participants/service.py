@@ -420,6 +420,27 @@ def find(session: Session, participant_id: uuid.UUID) -> ParticipantOut | None:
     return None if p is None else to_out(p)
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What a per-request check needs to know about a participant, nothing more."""
+
+    kind: str
+    status: str
+    region: str | None
+
+
+_STANDING = select(_people.kind, _people.status, _people.region).where(
+    _people.id == bindparam("participant_id")
+)
+
+
+def standing(session: Session, participant_id: uuid.UUID) -> Standing | None:
+    """A participant's kind, status and region from one pre-built Core statement (this runs on
+    every data-plane decision; ``find`` builds the whole public view)."""
+    row = session.connection().execute(_STANDING, {"participant_id": participant_id}).first()
+    return None if row is None else Standing(*row)
+
+
 def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
     """Participants per status in one query (operator and regulator dashboards)."""
     access.require(actor, *DIRECTORY_ROLES)
