@@ -18,6 +18,8 @@ from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
+from shuchang.domains.transfers.api import ROUTES as TRANSFER_ROUTES
+from shuchang.domains.transfers.dsp_api import ROUTES as TRANSFER_PROTOCOL_ROUTES
 from shuchang.http import handle_exception, platform_of, refuse_nul
 from shuchang.platform import Platform
 from shuchang.settings import Settings
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *DSP_CATALOG_ROUTES,
             *CONTRACT_ROUTES,
             *NEGOTIATION_ROUTES,
+            *TRANSFER_ROUTES,
+            *TRANSFER_PROTOCOL_ROUTES,
             *EVIDENCE_ROUTES,
             *console.ROUTES,
         ],

@@ -9,6 +9,7 @@ from shuchang.domains.catalog.cli import catalog
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
+from shuchang.domains.transfers.cli import transfers
 from shuchang.settings import Settings
 
 
@@ -126,6 +127,7 @@ def demo() -> None:
 cli.add_command(participants)
 cli.add_command(catalog)
 cli.add_command(contracts)
+cli.add_command(transfers)
 cli.add_command(verify_id)
 cli.add_command(tlog)
 

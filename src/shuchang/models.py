@@ -5,6 +5,7 @@ from shuchang.domains.catalog import models as catalog_models
 from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.evidence import models as evidence_models
 from shuchang.domains.participants import models as participant_models
+from shuchang.domains.transfers import models as transfer_models
 
 metadata = Base.metadata
 
@@ -14,4 +15,5 @@ __all__ = [
     "evidence_models",
     "metadata",
     "participant_models",
+    "transfer_models",
 ]

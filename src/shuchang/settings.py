@@ -88,6 +88,14 @@ class Settings:
     agreement_days: int = 365
     """How long an agreement runs from its conclusion, in days."""
 
+    transfer_token_seconds: int = 300
+    """Lifetime of a pull transfer's access token (数据访问令牌), in seconds; the consumer
+    refreshes it while the transfer is STARTED."""
+
+    dataplane_url: str = ""
+    """Public base URL of this provider's data-plane gateway, sent as the endpoint of pull
+    transfers. Empty: ``/data`` on the connector URL's host (``https://dsp.example.cn/data``)."""
+
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
     this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
@@ -136,6 +144,8 @@ class Settings:
             raise ValueError("SHUCHANG_NEGOTIATION_APPROVAL must be auto or manual")
         if not 1 <= self.agreement_days <= 3650:  # noqa: PLR2004
             raise ValueError("SHUCHANG_AGREEMENT_DAYS must be 1..3650")
+        if not 30 <= self.transfer_token_seconds <= 86400:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_TRANSFER_TOKEN_SECONDS must be 30..86400")
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
 

@@ -1,6 +1,7 @@
 """End to end: two Shuchang deployments, each with its own database and port, conclude a
 contract over real HTTP — catalog → negotiation → agreement signed by both — and the provider
-then decides uses under it.
+then decides uses under it; the consumer then runs a pull transfer under the agreement: it gets
+an endpoint and a token signed by the provider, suspends, resumes (a new token) and completes.
 
 Both instances are real `python -m shuchang serve` processes (see ``two_connectors.py``); the
 test talks to them only through their public HTTP APIs, and reads each one's database only to
@@ -27,12 +28,14 @@ from click.testing import CliRunner
 from contracts_support import catalog_datasets
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from two_connectors import PURPOSE, Instance, pair, start, stop
 
 from shuchang.cli import cli
 from shuchang.db import make_engine
 from shuchang.domains.contracts import httpsig
 from shuchang.domains.evidence.models import OutboxEntry
+from shuchang.domains.transfers import TokenClaims, TransferNotStarted, check_started, verify_token
 from shuchang.ports import fingerprint
 
 CONTEXT = ["https://w3id.org/dspace/2025/1/context.jsonld"]
@@ -220,6 +223,99 @@ def test_two_connectors_conclude_and_enforce_a_contract_over_http(
 
     # 6. The provider's data plane asks for decisions under the agreement.
     _decide_uses(provider, agreement_id)
+
+    # 7. The consumer pulls under the agreement: start, suspend, resume, complete.
+    _pull_transfer(provider, consumer, agreement_id)
+
+
+def _transfer_step(instance: Instance, transfer_id: str, action: str, **body: Any) -> None:
+    response = httpx.post(
+        f"{instance.base}/api/v1/transfers/{transfer_id}/{action}",
+        json=body or None,
+        headers=bearer(instance.api_key),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+def wait_for_transfer(
+    instance: Instance, consumer_pid: str, state: str, events: int = 0
+) -> dict[str, Any]:
+    """This side's transfer process once in ``state`` with at least ``events`` steps."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        found = [
+            t for t in get(instance, "/api/v1/transfers/") if t["consumer_pid"] == consumer_pid
+        ]
+        if found and found[0]["state"] == state and len(found[0]["events"]) >= events:
+            return dict(found[0])
+        assert time.monotonic() < deadline, f"{instance.name}: {found and found[0]['state']}"
+        time.sleep(0.05)
+
+
+def _token_claims(bureau_key: bytes, bank_urn: str, view: dict[str, Any]) -> TokenClaims:
+    props = {p["name"]: p["value"] for p in view["data_address"]["endpointProperties"]}
+    assert props["authType"] == "bearer" and props["refreshEndpoint"].endswith("/token")
+    return verify_token(
+        props["authorization"], {fingerprint(bureau_key): bureau_key}, subject=bank_urn
+    )
+
+
+def _still_started(provider: Instance, claims: TokenClaims) -> bool:
+    engine = make_engine(provider.database_url)
+    try:
+        with Session(engine) as s:
+            check_started(s, claims)
+        return True
+    except TransferNotStarted:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _pull_transfer(provider: Instance, consumer: Instance, agreement_id: str) -> None:
+    bureau_key, bank_urn = (
+        provider.local.signer.public_key(),
+        f"urn:uscc:{consumer.local.identifier}",
+    )
+    started = httpx.post(
+        f"{consumer.base}/api/v1/transfers",
+        json={"agreement_id": agreement_id, "transfer_type": "HttpData-PULL"},
+        headers=bearer(consumer.api_key),
+        timeout=10,
+    )
+    assert started.status_code == 201, started.text
+    consumer_pid = started.json()["consumer_pid"]
+    mine = wait_for_transfer(consumer, consumer_pid, "STARTED")
+    theirs = wait_for_transfer(provider, consumer_pid, "STARTED")
+    claims = _token_claims(bureau_key, bank_urn, mine)
+    assert str(claims.agreement_id) == agreement_id
+    assert str(claims.transfer_id) == theirs["id"]
+    assert mine["data_address"]["endpoint"] == f"{provider.base}/data"
+    assert _still_started(provider, claims)
+
+    _transfer_step(consumer, mine["id"], "suspend", reason="核对数据口径")
+    wait_for_transfer(provider, consumer_pid, "SUSPENDED")
+    assert not _still_started(provider, claims)  # the next data request is refused
+
+    _transfer_step(consumer, mine["id"], "resume")
+    resumed = wait_for_transfer(consumer, consumer_pid, "STARTED", events=5)
+    fresh = _token_claims(bureau_key, bank_urn, resumed)
+    assert (fresh.epoch, fresh.transfer_id) == (2, claims.transfer_id)
+    assert _still_started(provider, fresh) and not _still_started(provider, claims)
+
+    _transfer_step(consumer, mine["id"], "complete")
+    wait_for_transfer(provider, consumer_pid, "COMPLETED")
+    done = ["requested", "started", "suspended", "started", "completed"]
+    assert evidence(provider, f"transfer:{theirs['id']}") == [f"transfer.{s}" for s in done]
+    assert evidence(consumer, f"transfer:{mine['id']}") == [
+        "transfer.requested",
+        "transfer.started",
+        "transfer.suspended",
+        "transfer.resume_requested",
+        "transfer.started",
+        "transfer.completed",
+    ]
 
 
 def _verify_offline(tmp_path: Path, document: dict[str, Any], *keys: str) -> None:

@@ -17,15 +17,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, RawBody
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shuchang.db import utcnow
-from shuchang.domains.contracts import httpsig, messages, negotiation
-from shuchang.domains.contracts.models import Negotiation, SeenNonce
+from shuchang.domains.contracts import httpsig, messages, negotiation, peers
+from shuchang.domains.contracts.models import Negotiation
 from shuchang.domains.contracts.negotiation import Connector, DspProblem, Outbound, Sender
 from shuchang.domains.contracts.service import deliver, load_connector
-from shuchang.domains.participants import key_owner
 from shuchang.http import platform_of
 from shuchang.platform import Platform
 
@@ -37,29 +34,10 @@ CONSUMER_RECEIVES = {"ContractOfferMessage", "ContractAgreementMessage", "FINALI
 
 def _sender(session: Session, request: Req, body: bytes) -> Sender:
     """Authenticate the signing connector and spend its nonce (in this transaction)."""
-    headers = {k.lower(): v for k, v in request.headers.items()}
     try:
-        signed = httpsig.parse(headers, body)
-        owner = key_owner(session, signed.keyid)
-        if owner is None:
-            raise httpsig.SignatureError(
-                "dsp.key_unknown",
-                "The signing key is not registered here",
-                "签名密钥未在本平台登记",
-            )
-        # RFC 9421 signs the path as sent, before percent-decoding.
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        httpsig.verify(signed, request.method, raw_path.decode("latin-1"), owner[1])
+        return peers.authenticate(session, request, body)
     except httpsig.SignatureError as exc:
-        raise DspProblem(401, exc.code, exc.en, exc.zh) from exc
-    try:
-        with session.begin_nested():
-            session.add(SeenNonce(keyid=signed.keyid, nonce=signed.nonce, seen_at=utcnow()))
-    except IntegrityError as exc:
-        raise DspProblem(
-            409, "dsp.replayed", "This signed message was already received", "重复的报文（重放）"
-        ) from exc
-    return Sender(participant_id=owner[0], public_key=owner[1])
+        raise DspProblem(exc.status, exc.code, exc.en, exc.zh) from exc
 
 
 def _answer(problem: DspProblem) -> Response[Any]:

@@ -37,9 +37,9 @@ _SIGNATURE = re.compile(r"^sig1=:([A-Za-z0-9+/=]{80,100}):$")
 class SignatureError(Exception):
     """The request is unsigned, malformed, stale or signed by someone else."""
 
-    def __init__(self, code: str, en: str, zh: str) -> None:
+    def __init__(self, code: str, en: str, zh: str, status: int = 401) -> None:
         super().__init__(en)
-        self.code, self.en, self.zh = code, en, zh
+        self.code, self.en, self.zh, self.status = code, en, zh, status
 
 
 def content_digest(body: bytes) -> str:

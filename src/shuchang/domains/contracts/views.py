@@ -102,3 +102,9 @@ def list_agreements(session: Session, actor: Actor, limit: int = 100) -> list[Ag
             )
         )
     return [agreement_out(r) for r in session.scalars(stmt)]
+
+
+def find_agreement(session: Session, agreement_id: uuid.UUID) -> AgreementOut | None:
+    """An agreement held here, whoever asks (callers check the parties themselves)."""
+    row = session.get(Agreement, agreement_id)
+    return agreement_out(row) if row is not None else None
