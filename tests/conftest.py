@@ -92,6 +92,28 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def scratch(db_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of the same backend as ``db_url``, dropped afterwards."""
+    if db_url.startswith("sqlite"):
+        engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
+        yield engine
+        engine.dispose()
+        return
+    admin = create_engine(os.environ["SHUCHANG_TEST_POSTGRES_URL"], isolation_level="AUTOCOMMIT")
+    name = f"shuchang_migrations_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     # The sequencer is driven explicitly in tests (no background thread racing assertions).
     return Settings(

@@ -7,9 +7,7 @@ nothing to do.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +17,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from shuchang.db import make_engine
-from shuchang.migrations import alembic_config, upgrade
+from shuchang.migrations import alembic_config, downgrade, upgrade
 from shuchang.models import metadata
 
 IncludeObject = Callable[[Any, str | None, str, bool, Any], bool]
@@ -84,35 +82,6 @@ def alembic_check(engine: Engine) -> None:
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.check(config)
-
-
-@pytest.fixture
-def scratch(db_url: str, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of the same backend as ``db_url``, dropped afterwards."""
-    if db_url.startswith("sqlite"):
-        engine = make_engine(f"sqlite:///{tmp_path / 'scratch.db'}")
-        yield engine
-        engine.dispose()
-        return
-    admin = create_engine(os.environ["SHUCHANG_TEST_POSTGRES_URL"], isolation_level="AUTOCOMMIT")
-    name = f"shuchang_migrations_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def model_tables() -> set[str]:

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,11 +40,19 @@ from sqlalchemy.orm import Session
 from shuchang.db import table_of
 from shuchang.domains.catalog.models import CatalogEntry, CatalogEntryTerm
 from shuchang.domains.catalog.schemas import FacetValue, SearchHit, SearchPage
-from shuchang.domains.catalog.textindex import fts5_query, query_phrases, tsqueries
+from shuchang.domains.catalog.textindex import (
+    filter_term,
+    filter_terms,
+    fts5_query,
+    query_phrases,
+    tsqueries,
+    word_runs,
+)
 from shuchang.errors import InvalidInput
 
-WINDOW = 10_000
+WINDOW = 1_000
 FACET_TOP = 20
+_Row = TypeVarTuple("_Row")
 COLUMN_FACETS = ("doc_type", "kind", "classification")
 TERM_FACETS = ("industry", "region", "tag")
 _fts = table("catalog_fts", column("rowid"), column("body"), column("chars"), column("rank"))
@@ -125,6 +133,11 @@ def _terms(entry_id: int, data: EntryData) -> list[dict[str, Any]]:
     ]
 
 
+def _body(data: EntryData) -> str:
+    filters = filter_terms(data.classification, data.industries, data.regions)
+    return " ".join([data.body, *filters])
+
+
 def index(session: Session, entries: list[EntryData]) -> None:
     """Insert or replace the index entries of these documents (one batch, one transaction)."""
     if not entries:
@@ -148,7 +161,7 @@ def index(session: Session, entries: list[EntryData]) -> None:
     if terms:
         session.execute(insert(terms_table), terms)
     texts = [
-        {"rowid": i, "body": e.body, "chars": e.chars} for i, e in zip(ids, entries, strict=True)
+        {"rowid": i, "body": _body(e), "chars": e.chars} for i, e in zip(ids, entries, strict=True)
     ]
     if _is_pg(session):
         session.execute(
@@ -168,26 +181,19 @@ def set_visible(session: Session, doc_id: uuid.UUID, visible: bool) -> None:
     )
 
 
-def _text_match(session: Session, stmt: Select[Any], phrases: list[list[str]]) -> Select[Any]:
+def _text_match(
+    session: Session, stmt: Select[*_Row], phrases: list[list[str]], filters: list[str]
+) -> Select[*_Row]:
     if _is_pg(session):
-        body, chars = tsqueries(phrases)
+        body, chars = tsqueries(phrases, filters)
         if body:
             stmt = stmt.where(_vector.op("@@")(func.to_tsquery("simple", body)))
         if chars:
             stmt = stmt.where(_chars.op("@@")(func.to_tsquery("simple", chars)))
         return stmt
     return stmt.join(_fts, _fts.c.rowid == CatalogEntry.id).where(
-        text("catalog_fts MATCH :fts").bindparams(fts=fts5_query(phrases))
+        text("catalog_fts MATCH :fts").bindparams(fts=fts5_query(phrases, filters))
     )
-
-
-def _score(session: Session, phrases: list[list[str]]) -> Any:
-    """Relevance score, lower is better: FTS5 bm25 (already negative), negated ts_rank."""
-    if not _is_pg(session):
-        return _fts.c.rank
-    body, chars = tsqueries(phrases)
-    vector, q = (_vector, body) if body else (_chars, chars)
-    return -func.ts_rank(vector, func.to_tsquery("simple", q))
 
 
 def _term(facet: str, value: str, prefix: bool = False) -> ColumnElement[bool]:
@@ -205,23 +211,27 @@ def _term(facet: str, value: str, prefix: bool = False) -> ColumnElement[bool]:
     return select(t.entry_id).where(*conds).exists()
 
 
-def _filters(query: Query, viewer: uuid.UUID | None, oversight: bool) -> list[ColumnElement[bool]]:
+def _filters(
+    query: Query, viewer: uuid.UUID | None, oversight: bool, *, with_text: bool
+) -> tuple[list[ColumnElement[bool]], list[str]]:
+    """SQL conditions, and the filters that go into the text query as terms (with a query)."""
     e = CatalogEntry
     conds: list[ColumnElement[bool]] = []
+    pushed: list[str] = []
     if not oversight:
         mine = or_(e.visible.is_(True), e.provider_id == viewer) if viewer else e.visible.is_(True)
         conds.append(mine)
-    simple = {
-        e.doc_type: query.doc_type,
-        e.kind: query.kind,
-        e.classification: query.classification,
-        e.provider_id: query.provider_id,
-    }
+    simple = {e.doc_type: query.doc_type, e.kind: query.kind, e.provider_id: query.provider_id}
     conds += [col == value for col, value in simple.items() if value is not None]
-    if query.industry:
-        conds.append(_term("industry", query.industry, prefix=True))
-    if query.region:
-        conds.append(_term("region", query.region, prefix=True))
+    coded = (("c", "classification", query.classification), ("i", "industry", query.industry))
+    for letter, facet, value in (*coded, ("r", "region", query.region)):
+        term = filter_term(letter, value) if with_text and value else None
+        if term:
+            pushed.append(term)
+        elif value and facet == "classification":
+            conds.append(e.classification == value)
+        elif value:
+            conds.append(_term(facet, value, prefix=True))
     if query.price_min is not None:
         conds.append(e.price_fen >= query.price_min)
     if query.price_max is not None:
@@ -229,7 +239,7 @@ def _filters(query: Query, viewer: uuid.UUID | None, oversight: bool) -> list[Co
     if query.sort in ("price_asc", "price_desc"):
         conds.append(e.price_fen.is_not(None))
     conds += [_term("tag", tag) for tag in query.tags]
-    return conds
+    return conds, pushed
 
 
 SORTS: dict[str, tuple[Any, str]] = {
@@ -307,17 +317,37 @@ def _keyset_cursor(query: Query, rows: list[CatalogEntry]) -> str | None:
     return _encode_cursor({"s": query.sort, "v": shown, "i": last.id})
 
 
-def _window(session: Session, conds: list[Any], phrases: list[list[str]]) -> list[Any]:
-    """(id, score) of the ``WINDOW + 1`` most recently indexed matches, newest first.
+def _window(
+    session: Session, conds: list[Any], phrases: list[list[str]], filters: list[str]
+) -> list[Any]:
+    """(id, title) of the ``WINDOW + 1`` most recently indexed matches, newest first.
 
-    Relevance ranks this window, not every match: scoring 150,000 matches of one common
-    character costs far more than a page may (see benchmarks/README.md). The text index
-    yields matches in id order cheaply and the filters are checked per match by primary key.
+    Relevance ranks this window, not every match: a common character matches 150,000 entries,
+    and scoring each (bm25 costs ~15 µs a match in FTS5) is far more than a search may take.
+    The text index yields matches in id order and stops at the limit.
     """
-    stmt = _text_match(
-        session, select(CatalogEntry.id, _score(session, phrases)).where(*conds), phrases
-    )
-    return list(session.execute(stmt.order_by(CatalogEntry.id.desc()).limit(WINDOW + 1)))
+    stmt = select(CatalogEntry.id, CatalogEntry.title).where(*conds)
+    stmt = _text_match(session, stmt, phrases, filters)
+    # SQLite: ordered by the FTS rowid, FTS5 walks its index backwards and stops at the limit;
+    # ordered by the entries' id (the same value), it would sort every match first.
+    newest = CatalogEntry.id if _is_pg(session) else _fts.c.rowid
+    return list(session.execute(stmt.order_by(newest.desc()).limit(WINDOW + 1)))
+
+
+def _relevance(window: list[Any], q: str) -> list[int]:
+    """Entries whose title holds more of the query's words first, then the most recent.
+
+    A word is in a title when each of its runs of Han characters or letters and digits is (a
+    substring test: this runs over the whole window on every search).
+    """
+    words = [runs for runs in (word_runs(w) for w in q.lower().split()) if runs]
+
+    def title_hits(title: str) -> int:
+        lowered = title.lower()
+        return sum(all(run in lowered for run in runs) for runs in words)
+
+    scored = sorted((-title_hits(title), -i) for i, title in window)
+    return [-negated for _, negated in scored]
 
 
 def _by_ids(session: Session, ids: list[int]) -> list[CatalogEntry]:
@@ -325,26 +355,38 @@ def _by_ids(session: Session, ids: list[int]) -> list[CatalogEntry]:
     return [found[i] for i in ids if i in found]
 
 
+def _id_list(session: Session) -> Any:
+    """``:ids`` as one parameter: a JSON array on SQLite, an array on PostgreSQL. A thousand
+    separate IN parameters cost more to compile and bind than the facet counts themselves."""
+    if _is_pg(session):
+        return text("SELECT unnest(CAST(:ids AS bigint[]))")
+    return text("SELECT value FROM json_each(:ids)")
+
+
 def _facets(session: Session, ids: list[int]) -> dict[str, list[FacetValue]]:
-    """Facet counts over these entry ids: one pass over the entries, one over their terms."""
+    """Facet counts over these entry ids: one grouped pass over the entries, one over terms."""
     if not ids:
         return {name: [] for name in COLUMN_FACETS + TERM_FACETS}
     e, t = CatalogEntry, CatalogEntryTerm
+    param = {"ids": ids if _is_pg(session) else json.dumps(ids)}
+    among = _id_list(session)
     counts: dict[str, Counter[str]] = {name: Counter() for name in COLUMN_FACETS + TERM_FACETS}
-    rows = session.execute(select(e.doc_type, e.kind, e.classification).where(e.id.in_(ids)))
-    for row in rows:
-        for name, value in zip(COLUMN_FACETS, row, strict=True):
+    conn = session.connection()
+    columns = [e.doc_type, e.kind, e.classification]
+    grouped = select(*columns, func.count()).where(e.id.in_(among)).group_by(*columns)
+    for *values, n in conn.execute(grouped, param):
+        for name, value in zip(COLUMN_FACETS, values, strict=True):
             if value is not None:
-                counts[name][value] += 1
-    for facet, value in session.execute(select(t.facet, t.value).where(t.entry_id.in_(ids))):
-        counts[facet][value] += 1
-    return {
-        name: [
-            FacetValue(v, n)
-            for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_TOP]
-        ]
-        for name, c in counts.items()
-    }
+                counts[name][value] += n
+    per_term = select(t.facet, t.value, func.count()).where(t.entry_id.in_(among))
+    for facet, value, n in conn.execute(per_term.group_by(t.facet, t.value), param):
+        counts[facet][value] = n
+    return {name: _top(c) for name, c in counts.items()}
+
+
+def _top(counts: Counter[str]) -> list[FacetValue]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [FacetValue(value, n) for value, n in ordered[:FACET_TOP]]
 
 
 def _empty() -> SearchPage:
@@ -360,12 +402,12 @@ def run(session: Session, query: Query, viewer: uuid.UUID | None, oversight: boo
     phrases = query_phrases(query.q or "")
     if query.q and query.q.strip() and not phrases:
         return _empty()  # only symbols: nothing can contain "no words"
-    conds = _filters(query, viewer, oversight)
+    conds, filters = _filters(query, viewer, oversight, with_text=bool(phrases))
     if phrases and query.sort == "relevance":
-        return _ranked(session, query, conds, phrases)
+        return _ranked(session, query, conds, phrases, filters)
     stmt: Select[Any] = select(CatalogEntry).where(*conds)
     if phrases:
-        stmt = _text_match(session, stmt, phrases)
+        stmt = _text_match(session, stmt, phrases, filters)
     rows = list(session.scalars(_keyset(stmt, query).limit(query.limit + 1)))
     facets, exact = {}, True
     if query.facets:
@@ -383,13 +425,16 @@ def run(session: Session, query: Query, viewer: uuid.UUID | None, oversight: boo
 
 
 def _ranked(
-    session: Session, query: Query, conds: list[Any], phrases: list[list[str]]
+    session: Session,
+    query: Query,
+    conds: list[Any],
+    phrases: list[list[str]],
+    filters: list[str],
 ) -> SearchPage:
     offset = _offset(_decode_cursor(query.cursor, query.sort)) if query.cursor else 0
-    window = _window(session, conds, phrases)
+    window = _window(session, conds, phrases, filters)
     exact, window = len(window) <= WINDOW, window[:WINDOW]
-    ranked = [i for i, _ in sorted(window, key=lambda r: (r[1], -r[0]))]
-    page_ids = ranked[offset : offset + query.limit + 1]
+    page_ids = _relevance(window, query.q or "")[offset : offset + query.limit + 1]
     more = len(page_ids) > query.limit
     cursor = _encode_cursor({"s": query.sort, "o": offset + query.limit}) if more else None
     facets = _facets(session, [i for i, _ in window]) if query.facets else {}

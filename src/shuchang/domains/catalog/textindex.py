@@ -20,6 +20,7 @@ neither database ships Chinese segmentation and jieba-style dictionaries need mo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from shuchang.errors import ValidationFailed
 
@@ -47,6 +48,11 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def word_runs(word: str) -> list[str]:
+    """The runs of Han characters and of letters and digits in ``word``, in order."""
+    return _RUN.findall(word)
+
+
 def _index_terms(text: str) -> list[str]:
     out: list[str] = []
     previous: re.Match[str] | None = None
@@ -72,6 +78,25 @@ def index_chars(*parts: str | None) -> str:
     return " ".join(dict.fromkeys(_HAN_CHAR.findall(" ".join(p for p in parts if p))))
 
 
+def filter_term(facet: str, value: str) -> str | None:
+    """The index term of one filter value: ``ǂ`` + facet letter + the lower-cased code.
+
+    Filters on codes are indexed as terms beside the text, so the text index intersects them
+    with the query's terms (a doclist merge) instead of every match being checked row by row.
+    No query word can produce a ``ǂ`` term. ``None``: the value is not a code (it can match
+    nothing that was indexed this way).
+    """
+    return SEPARATOR + facet + value.lower() if value.isascii() and value.isalnum() else None
+
+
+def filter_terms(classification: str, industries: list[str], regions: list[str]) -> list[str]:
+    """Index terms of an entry's filter values; a code is indexed with each of its prefixes."""
+    out = [filter_term("c", classification)]
+    for facet, codes in (("i", industries), ("r", regions)):
+        out += [filter_term(facet, code[:n]) for code in codes for n in range(1, len(code) + 1)]
+    return list(dict.fromkeys(t for t in out if t))
+
+
 def query_phrases(query: str) -> list[list[str]]:
     """Each query word as the list of its terms (a phrase); words are ANDed.
 
@@ -93,15 +118,17 @@ def is_single_han(phrase: list[str]) -> bool:
     return len(phrase) == 1 and len(phrase[0]) == 1 and not phrase[0].isascii()
 
 
-def fts5_query(phrases: list[list[str]]) -> str:
+def fts5_query(phrases: list[list[str]], filters: Sequence[str] = ()) -> str:
     parts = [
         f"chars : {p[0]}" if is_single_han(p) else 'body : "' + " ".join(p) + '"' for p in phrases
     ]
-    return " AND ".join(parts)
+    return " AND ".join(parts + [f'body : "{t}"' for t in filters])
 
 
-def tsqueries(phrases: list[list[str]]) -> tuple[str | None, str | None]:
+def tsqueries(
+    phrases: list[list[str]], filters: Sequence[str] = ()
+) -> tuple[str | None, str | None]:
     """(phrase query over search_vector, character query over chars_vector)."""
-    body = [f"({' <-> '.join(p)})" for p in phrases if not is_single_han(p)]
+    body = [f"({' <-> '.join(p)})" for p in phrases if not is_single_han(p)] + list(filters)
     chars = [p[0] for p in phrases if is_single_han(p)]
     return (" & ".join(body) or None, " & ".join(chars) or None)
