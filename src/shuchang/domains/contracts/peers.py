@@ -7,9 +7,12 @@ to answer (401, or 409 for a replay); each protocol says them in its own error m
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,25 @@ from shuchang.domains.contracts import httpsig
 from shuchang.domains.contracts.models import SeenNonce
 from shuchang.domains.contracts.negotiation import Sender
 from shuchang.domains.participants import key_owner
+
+# A replay is refused by its age once ``created`` is more than MAX_SKEW away, and a nonce was
+# spent within MAX_SKEW of its ``created``: after twice that, its record protects nothing.
+NONCE_KEEP = timedelta(seconds=2 * httpsig.MAX_SKEW)
+PRUNE_EVERY = 60.0  # seconds between clean-ups per process
+_last_prune = 0.0
+
+
+def prune_nonces(session: Session, now: datetime) -> int:
+    """Delete spent nonces too old to matter; how many went."""
+    result = session.execute(delete(SeenNonce).where(SeenNonce.seen_at < now - NONCE_KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _maybe_prune(session: Session, now: datetime) -> None:
+    global _last_prune  # noqa: PLW0603 - one clock per process, nothing else to share
+    if time.monotonic() - _last_prune >= PRUNE_EVERY:
+        _last_prune = time.monotonic()
+        prune_nonces(session, now)
 
 
 def authenticate(session: Session, request: Request[Any, Any, Any], body: bytes) -> Sender:
@@ -33,9 +55,11 @@ def authenticate(session: Session, request: Request[Any, Any, Any], body: bytes)
     # RFC 9421 signs the path as sent, before percent-decoding.
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     httpsig.verify(signed, request.method, raw_path.decode("latin-1"), owner[1])
+    now = utcnow()
+    _maybe_prune(session, now)
     try:
         with session.begin_nested():
-            session.add(SeenNonce(keyid=signed.keyid, nonce=signed.nonce, seen_at=utcnow()))
+            session.add(SeenNonce(keyid=signed.keyid, nonce=signed.nonce, seen_at=now))
     except IntegrityError as exc:
         raise httpsig.SignatureError(
             "dsp.replayed", "This signed message was already received", "重复的报文（重放）", 409
