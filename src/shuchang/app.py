@@ -14,6 +14,7 @@ from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
+from shuchang.domains.dataplane.api import ROUTES as DATAPLANE_ROUTES
 from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *NEGOTIATION_ROUTES,
             *TRANSFER_ROUTES,
             *TRANSFER_PROTOCOL_ROUTES,
+            *DATAPLANE_ROUTES,
             *EVIDENCE_ROUTES,
             *console.ROUTES,
         ],
@@ -66,7 +68,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             path="/docs",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        on_startup=[sequencer.start] if sequencer else [],
+        on_startup=[
+            platform.limit_threads,
+            *([sequencer.start] if sequencer else []),
+        ],
         on_shutdown=[*([sequencer.stop] if sequencer else []), platform.engine.dispose],
         debug=False,
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import anyio.to_thread
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +43,11 @@ class Platform:
         if self._log_signer is None:
             self._log_signer = load_log_signer(self.settings)
         return self._log_signer
+
+    def limit_threads(self) -> None:
+        """Size the thread pool that runs blocking request work (``Settings.threads``; anyio's
+        default is 40): call once per worker process, from inside its event loop."""
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.threads
 
     @contextmanager
     def unit(self, *, write: bool = True) -> Iterator[Session]:

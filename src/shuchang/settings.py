@@ -48,6 +48,12 @@ class Settings:
     workers: int = 1
     """Server worker processes for `shuchang serve` (use the core count on PostgreSQL)."""
 
+    threads: int = 8
+    """Threads per worker that run blocking request handlers (database work). More threads
+    than the database pool can serve only queue, and many threads contending for one
+    interpreter lock cost CPU: 8 measured best at 32 connections on 2 cores
+    (benchmarks/contracts_decisions_http.py)."""
+
     secret_key: str = ""
     """Secret for console session cookies (32+ characters). Empty: derived per database file,
     which is fine for a pilot but must be set when several processes serve the console."""
@@ -95,6 +101,24 @@ class Settings:
     dataplane_url: str = ""
     """Public base URL of this provider's data-plane gateway, sent as the endpoint of pull
     transfers. Empty: ``/data`` on the connector URL's host (``https://dsp.example.cn/data``)."""
+
+    dataplane_port: int = 8700
+    """Port `shuchang dataplane serve` binds to (the gateway runs as its own process)."""
+
+    dataplane_rate: int = 100
+    """Data requests per second allowed per agreement by each gateway process (token bucket,
+    a burst of one second's worth); over it: 429 ``dataplane.rate_limited``."""
+
+    dataplane_timeout_ms: int = 10000
+    """How long the gateway waits for the provider's backend API before 504
+    ``dataplane.upstream_timeout``, in milliseconds (connect, send and read together)."""
+
+    dataplane_seal_seconds: int = 10
+    """How often the gateway seals new usage records into the evidence log (0: never; run
+    `shuchang dataplane seal` instead)."""
+
+    dataplane_seal_records: int = 10000
+    """Most usage records per sealed batch; the gateway also seals early once this many wait."""
 
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
@@ -146,6 +170,14 @@ class Settings:
             raise ValueError("SHUCHANG_AGREEMENT_DAYS must be 1..3650")
         if not 30 <= self.transfer_token_seconds <= 86400:  # noqa: PLR2004
             raise ValueError("SHUCHANG_TRANSFER_TOKEN_SECONDS must be 30..86400")
+        if not 1 <= self.threads <= 256:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_THREADS must be 1..256")
+        if not 1 <= self.dataplane_rate <= 1_000_000:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_DATAPLANE_RATE must be 1..1000000")
+        if not 10 <= self.dataplane_timeout_ms <= 600_000:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_DATAPLANE_TIMEOUT_MS must be 10..600000")
+        if not 1 <= self.dataplane_seal_records <= 1_000_000:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_DATAPLANE_SEAL_RECORDS must be 1..1000000")
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
 

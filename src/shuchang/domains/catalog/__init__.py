@@ -3,7 +3,8 @@
 Other domains import only these names.
 """
 
+from shuchang.domains.catalog.endpoints import ApiEndpoint, api_endpoint
 from shuchang.domains.catalog.products import listed_offer
 from shuchang.domains.catalog.schemas import ProductOut
 
-__all__ = ["ProductOut", "listed_offer"]
+__all__ = ["ApiEndpoint", "ProductOut", "api_endpoint", "listed_offer"]

@@ -8,9 +8,10 @@ from shuchang.domains.contracts.agreements import verify_document
 from shuchang.domains.contracts.httpsig import SignatureError
 from shuchang.domains.contracts.negotiation import Connector, Sender
 from shuchang.domains.contracts.peers import authenticate
-from shuchang.domains.contracts.schemas import AgreementOut, NegotiationOut
+from shuchang.domains.contracts.schemas import AgreementOut, NegotiationOut, UseDecision, UseRequest
 from shuchang.domains.contracts.service import load_connector
 from shuchang.domains.contracts.transport import DeliveryFailed, Transport
+from shuchang.domains.contracts.usage import decide_use
 from shuchang.domains.contracts.views import find_agreement
 
 __all__ = [
@@ -21,7 +22,10 @@ __all__ = [
     "Sender",
     "SignatureError",
     "Transport",
+    "UseDecision",
+    "UseRequest",
     "authenticate",
+    "decide_use",
     "find_agreement",
     "load_connector",
     "verify_document",

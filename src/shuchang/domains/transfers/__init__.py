@@ -4,6 +4,7 @@ Other domains import only these names. The data-plane gateway checks each reques
 :func:`verify_token` (pure, no database) and :func:`check_started` (one primary-key read).
 """
 
+from shuchang.domains.transfers.provider import Plane
 from shuchang.domains.transfers.schemas import TransferOut
 from shuchang.domains.transfers.tokens import (
     TokenClaims,
@@ -17,6 +18,7 @@ from shuchang.domains.transfers.tokens import (
 )
 
 __all__ = [
+    "Plane",
     "TokenClaims",
     "TokenExpired",
     "TokenForged",

@@ -1,0 +1,396 @@
+"""The data-plane gateway (数据面网关): a lean ASGI app serving API products at ``/data/…``.
+
+Per request: the bearer token is verified (signature, expiry, audience; no database), the
+agreement's rate limit is taken, then one transaction checks that the transfer is STARTED,
+decides the use, counts it and inserts the usage record; a permitted request is forwarded
+to the provider's backend API (pooled ``httpx.AsyncClient``, overall timeout), the answer
+is projected to the allowed fields, sent, and the record's outcome written in a second short
+transaction. The gateway also seals usage records into the evidence log periodically.
+Run it as its own process: ``shuchang dataplane serve`` (granian, like ``shuchang serve``).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
+
+import anyio
+import anyio.to_thread
+import httpx
+import msgspec
+
+from shuchang.db import utcnow
+from shuchang.domains.dataplane import metering, sealing, upstream
+from shuchang.domains.dataplane.errors import (
+    BodyTooLarge,
+    Denied,
+    MethodNotAllowed,
+    RateLimited,
+    UnknownRoute,
+)
+from shuchang.domains.dataplane.ratelimit import RateLimiter
+from shuchang.domains.dataplane.schemas import BatchOut
+from shuchang.domains.dataplane.service import Admission, DataRequest, Targets, admit
+from shuchang.domains.transfers import Plane, TokenClaims, TokenRejected, verify_token
+from shuchang.errors import InvalidInput, ShuchangError
+from shuchang.platform import Platform
+from shuchang.ports import Ed25519Signer, fingerprint
+from shuchang.settings import Settings
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+logger = logging.getLogger("shuchang.dataplane")
+MAX_BODY = 10 * 1024 * 1024
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+MAX_FIELDS = 500
+CLIENT_CLOSED = 499  # status recorded when the client went away before the answer (nginx's)
+IN_FLIGHT_MARGIN = 60  # seconds beyond the upstream timeout after which a record is orphaned
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class Exchange:
+    """What metering needs to know about one request while it is served."""
+
+    started_at: datetime = field(default_factory=utcnow)
+    clock: float = field(default_factory=time.monotonic)
+    record_id: int | None = None
+    outcome: str = metering.DELIVERED
+    rows: int = 0
+
+
+def _problem(error: ShuchangError, instance: str) -> Reply:
+    headers = [("content-type", "application/problem+json")]
+    if isinstance(error, RateLimited):
+        headers.append(("retry-after", str(error.extra.get("retry_after", 1))))
+    if error.http_status == 401:  # noqa: PLR2004
+        headers.append(("www-authenticate", 'Bearer realm="shuchang-data"'))
+    return Reply(error.http_status, headers, msgspec.json.encode(error.problem(instance)))
+
+
+def connector_keys(settings: Settings) -> dict[str, bytes]:
+    """The public key tokens are signed with (the connector's), by fingerprint."""
+    if not settings.connector_key_file:
+        raise ValueError("the data plane needs SHUCHANG_CONNECTOR_KEY_FILE (the token key)")
+    seed = base64.b64decode(Path(settings.connector_key_file).read_text().strip(), validate=True)
+    public = Ed25519Signer.from_seed(seed).public_key()
+    return {fingerprint(public): public}
+
+
+def audience_of(settings: Settings) -> str:
+    """This gateway's endpoint, exactly as the provider writes it into tokens (``aud``)."""
+    if not (settings.dataplane_url or settings.connector_url):
+        raise ValueError("the data plane needs SHUCHANG_DATAPLANE_URL or SHUCHANG_CONNECTOR_URL")
+    return Plane.of(settings).endpoint
+
+
+def _suffix(path: str, raw_path: bytes) -> str:
+    """The path after ``/data`` (raw, as sent), refusing dot segments that would climb out of
+    the API's base path upstream."""
+    if path != "/data" and not path.startswith("/data/"):
+        raise UnknownRoute()
+    if any(seg in (".", "..") for seg in unquote(path).split("/")):
+        raise UnknownRoute("Dot segments are not allowed in data paths", "数据路径不允许 . 或 ..")
+    return raw_path.decode("latin-1")[len("/data") :]
+
+
+def _bearer(headers: Mapping[str, str]) -> str:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenRejected("A bearer access token is required", "需要 Bearer 访问令牌")
+    return token.strip()
+
+
+def _fields(query: list[tuple[str, str]]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """The ``fields`` the consumer asks for (``fields=a,b``), and the rest of the query."""
+    asked = [v for k, v in query if k == "fields"]
+    names = tuple(dict.fromkeys(n.strip() for v in asked for n in v.split(",") if n.strip()))
+    if len(names) > MAX_FIELDS or not all(FIELD_NAME.match(n) for n in names):
+        raise InvalidInput(
+            "fields must be a comma-separated list of field names",
+            "fields 应为以逗号分隔的字段名",
+            field="fields",
+        )
+    return names, [(k, v) for k, v in query if k != "fields"]
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+class Gateway:
+    """The ASGI app. ``transport`` replaces the network to the backends (tests, benchmarks)."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        keys: Mapping[str, bytes],
+        audience: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        owns_engine: bool = False,
+    ) -> None:
+        s = platform.settings
+        self.platform, self.keys, self.audience = platform, dict(keys), audience
+        self.timeout = s.dataplane_timeout_ms / 1000
+        self.limiter = RateLimiter(s.dataplane_rate)
+        self.targets = Targets()
+        self._transport, self._owns_engine = transport, owns_engine
+        self._client: httpx.AsyncClient | None = None
+        self._opened = 0  # records since the last seal
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Gateway]:
+        """The pooled upstream client and the sealing loop, for the app's lifetime."""
+        self.platform.limit_threads()
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        self._client = httpx.AsyncClient(
+            transport=self._transport,
+            limits=limits,
+            timeout=self.timeout,
+            follow_redirects=False,
+            trust_env=False,
+        )
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._seal_loop)
+                yield self
+                tg.cancel_scope.cancel()
+        finally:
+            await self._client.aclose()
+            self._client = None
+            if self._owns_engine:
+                self.platform.engine.dispose()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        async with self.running():
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def seal_now(self) -> list[BatchOut]:
+        """Seal every usage record that is ready (in a worker thread)."""
+        s = self.platform.settings
+        self._opened = 0
+        return await anyio.to_thread.run_sync(
+            lambda: sealing.seal_all(
+                self.platform.unit,
+                limit=s.dataplane_seal_records,
+                in_flight_seconds=math.ceil(self.timeout) + IN_FLIGHT_MARGIN,
+            )
+        )
+
+    async def _seal_loop(self) -> None:
+        s = self.platform.settings
+        if s.dataplane_seal_seconds <= 0:
+            return
+        last = time.monotonic()
+        while True:
+            await anyio.sleep(min(1, s.dataplane_seal_seconds))
+            due = time.monotonic() - last >= s.dataplane_seal_seconds
+            if due or self._opened >= s.dataplane_seal_records:
+                last = time.monotonic()
+                try:
+                    await self.seal_now()
+                except Exception:  # a failed seal is retried next round; never stop serving
+                    logger.exception("sealing usage records failed")
+
+    # ---- requests ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _http(self, scope: Message, receive: Receive, send: Send) -> None:
+        exchange = Exchange()
+        try:
+            reply = await self._serve(scope, receive, exchange)
+        except ShuchangError as exc:
+            reply = _problem(exc, scope["path"])
+            exchange.outcome = exc.code.removeprefix("dataplane.")
+        except anyio.get_cancelled_exc_class():  # the server dropped the request (client gone)
+            exchange.outcome = "client_gone"
+            await self._finish(exchange, Reply(CLIENT_CLOSED, [], b""), sent=False)
+            raise
+        except Exception:
+            logger.exception("data request failed")
+            reply = _problem(ShuchangError(), scope["path"])
+            exchange.outcome = "error"
+        sent = await self._send(send, reply)
+        await self._finish(exchange, reply, sent=sent)
+
+    async def _finish(self, exchange: Exchange, reply: Reply, *, sent: bool) -> None:
+        """Write a permitted request's outcome, even while the request is being cancelled."""
+        if exchange.record_id is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._close, exchange, reply, sent)
+
+    async def _serve(self, scope: Message, receive: Receive, exchange: Exchange) -> Reply:
+        if scope["path"] == "/healthz":
+            return Reply(200, [("content-type", "application/json")], b'{"status":"ok"}')
+        suffix = _suffix(scope["path"], scope.get("raw_path") or scope["path"].encode())
+        method = scope["method"]
+        if method not in ("GET", "POST"):
+            raise MethodNotAllowed()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        claims = verify_token(_bearer(headers), self.keys, audience=self.audience)
+        wait = self.limiter.take(claims.agreement_id)
+        if wait:
+            raise RateLimited(extra={"retry_after": max(1, math.ceil(wait))})
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        fields, rest = _fields(query)
+        body = await _body(receive) if method == "POST" else b""
+        purpose = headers.get("x-shuchang-purpose")
+        request = DataRequest(
+            method,
+            scope["path"],
+            fields,
+            unquote(purpose) if purpose else None,
+            exchange.started_at,
+            exchange.clock,
+        )
+        admission = await anyio.to_thread.run_sync(self._admit, claims, request)
+        decision = admission.decision
+        self._opened += 1
+        if not decision.permitted:
+            raise Denied(decision.reason_en, decision.reason_zh)
+        exchange.record_id = admission.record_id
+        return await self._forward(
+            admission,
+            claims=claims,
+            suffix=suffix,
+            query=rest,
+            headers=headers,
+            body=body,
+            exchange=exchange,
+        )
+
+    def _admit(self, claims: TokenClaims, request: DataRequest) -> Admission:
+        with self.platform.unit() as s:
+            return admit(s, claims, self.targets, request)
+
+    async def _forward(
+        self,
+        admission: Admission,
+        *,
+        claims: TokenClaims,
+        suffix: str,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        body: bytes,
+        exchange: Exchange,
+    ) -> Reply:
+        assert self._client is not None, "the gateway is not running (lifespan)"
+        target, decision = admission.target, admission.decision
+        base, _, base_query = target.url.partition("?")
+        url = base.rstrip("/") + suffix if suffix not in ("", "/") else base
+        params = "&".join(q for q in (base_query, urlencode(query)) if q)
+        url += f"?{params}" if params else ""
+        who = {
+            "x-shuchang-agreement": str(claims.agreement_id),
+            "x-shuchang-consumer": str(claims.consumer_id),
+            "x-shuchang-transfer": str(claims.transfer_id),
+        }
+        status, got, content = await upstream.call(
+            self._client,
+            admission.request.method,
+            url,
+            headers=upstream.upstream_headers(headers, who, has_body=bool(body)),
+            body=body,
+            timeout=self.timeout,
+        )
+        projection = upstream.Projection(
+            frozenset(admission.request.fields) if admission.request.fields else None,
+            frozenset(decision.allowed_fields) if decision.allowed_fields is not None else None,
+            frozenset(decision.excluded_fields or ()),
+        )
+        out = upstream.answer(status, got, content, projection)
+        exchange.rows = out.rows
+        extra = [("cache-control", "private, no-store")]
+        if decision.remaining_uses is not None:
+            extra.append(("x-shuchang-remaining-uses", str(decision.remaining_uses)))
+        return Reply(out.status, out.headers + extra, out.body)
+
+    @staticmethod
+    async def _send(send: Send, reply: Reply) -> bool:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        headers.append((b"content-length", str(len(reply.body)).encode()))
+        try:
+            await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+            await send({"type": "http.response.body", "body": reply.body})
+        except OSError:  # the client went away; the use is counted all the same
+            return False
+        return True
+
+    def _close(self, exchange: Exchange, reply: Reply, sent: bool) -> None:
+        delivered = exchange.outcome == metering.DELIVERED
+        outcome = exchange.outcome if not delivered or sent else "client_gone"
+        try:
+            with self.platform.unit() as s:
+                closed = metering.close(
+                    s,
+                    exchange.record_id or 0,
+                    outcome=outcome,
+                    status=reply.status,
+                    size=len(reply.body) if delivered and sent else 0,
+                    rows=exchange.rows if delivered and sent else 0,
+                    duration_ms=int((time.monotonic() - exchange.clock) * 1000),
+                )
+        except Exception:  # the record stays "unknown": still a counted use (docs/dataplane)
+            logger.exception("writing the outcome of usage record %s failed", exchange.record_id)
+            return
+        if not closed:
+            logger.warning("usage record %s was sealed before its outcome", exchange.record_id)
+
+
+def create_gateway(
+    settings: Settings | None = None,
+    platform: Platform | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Gateway:
+    """The gateway for ``settings`` (default: from the environment), granian's factory."""
+    settings = settings or (platform.settings if platform else Settings.from_env())
+    owns = platform is None
+    platform = platform or Platform.build(settings)
+    return Gateway(
+        platform,
+        connector_keys(settings),
+        audience_of(settings),
+        transport=transport,
+        owns_engine=owns,
+    )

@@ -1,0 +1,151 @@
+"""Admitting one data request (准入): the token's transfer is STARTED, the agreement's product
+is an API, the usage decision — and the usage record, in that decision's transaction."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from shuchang.domains.catalog import api_endpoint
+from shuchang.domains.contracts import UseDecision, UseRequest, decide_use, find_agreement
+from shuchang.domains.dataplane import metering
+from shuchang.domains.dataplane.errors import MethodNotAllowed, NotAnApi
+from shuchang.domains.dataplane.schemas import UsageSummary
+from shuchang.domains.participants import Actor
+from shuchang.domains.transfers import TokenClaims, TokenMisdirected, check_started
+from shuchang.errors import NotFound
+
+TARGET_SECONDS = 30.0  # how long an agreement's backend address is reused before re-reading
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an agreement's API product is served from, and the purpose the agreement fixes."""
+
+    url: str
+    method: str
+    purpose: str | None
+    consumer_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    method: str
+    path: str
+    fields: tuple[str, ...]
+    purpose: str | None
+    started_at: datetime
+    clock_start: float
+
+
+@dataclass(frozen=True)
+class Admission:
+    decision: UseDecision
+    record_id: int
+    target: Target
+    request: DataRequest
+
+
+class Targets:
+    """Agreement → backend address, read once per ``TARGET_SECONDS`` (an agreement's product
+    and its pinned source versions change only when the provider edits the product)."""
+
+    def __init__(self, seconds: float = TARGET_SECONDS) -> None:
+        self.seconds = seconds
+        self._cache: dict[uuid.UUID, tuple[Target, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, agreement_id: uuid.UUID) -> Target:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(agreement_id)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        target = _target(session, agreement_id)
+        with self._lock:
+            if len(self._cache) > 10_000:  # noqa: PLR2004 - bound memory; entries refill
+                self._cache.clear()
+            self._cache[agreement_id] = (target, now + self.seconds)
+        return target
+
+
+def _target(session: Session, agreement_id: uuid.UUID) -> Target:
+    agreement = find_agreement(session, agreement_id)
+    product_id = agreement.dataset_id.removeprefix("urn:uuid:") if agreement else None
+    try:
+        endpoint = api_endpoint(session, uuid.UUID(product_id)) if product_id else None
+    except ValueError:
+        endpoint = None
+    if agreement is None:
+        raise NotFound("Agreement not found", "合约不存在", code="agreement.not_found")
+    if endpoint is None or endpoint.kind != "api" or not endpoint.url:
+        raise NotAnApi()
+    return Target(endpoint.url, endpoint.method, agreement.purpose, agreement.consumer_id)
+
+
+def admit(
+    session: Session, claims: TokenClaims, targets: Targets, request: DataRequest
+) -> Admission:
+    """Check, decide, count and record one request in the caller's transaction.
+
+    Raises (nothing recorded) when the transfer is not STARTED, the product is not an API or
+    the method does not fit it; a denial is recorded and returned, not raised."""
+    check_started(session, claims)
+    target = targets.get(session, claims.agreement_id)
+    if target.consumer_id != claims.consumer_id:
+        raise TokenMisdirected()
+    if request.method == "POST" and target.method != "POST":
+        raise MethodNotAllowed()
+    decision = decide_use(
+        session,
+        Actor(participant_id=claims.consumer_id, role="consumer"),
+        claims.agreement_id,
+        UseRequest(
+            action="read",
+            purpose=request.purpose or target.purpose,
+            fields=list(request.fields),
+            consume=True,
+        ),
+    )
+    record_id = metering.open_record(
+        session,
+        agreement_id=claims.agreement_id,
+        transfer_id=claims.transfer_id,
+        consumer_id=claims.consumer_id,
+        method=request.method,
+        path=request.path,
+        permitted=decision.permitted,
+        started_at=request.started_at,
+        duration_ms=None
+        if decision.permitted
+        else int((time.monotonic() - request.clock_start) * 1000),
+    )
+    return Admission(decision, record_id, target, request)
+
+
+OVERSIGHT = ("operator", "regulator", "system")
+
+
+def summary(
+    session: Session,
+    actor: Actor,
+    agreement_id: uuid.UUID,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> UsageSummary:
+    """An agreement's metered usage, for its parties and for oversight (else not found)."""
+    agreement = find_agreement(session, agreement_id)
+    parties = () if agreement is None else (agreement.provider_id, agreement.consumer_id)
+    if agreement is None or (actor.participant_id not in parties and actor.role not in OVERSIGHT):
+        raise NotFound("Agreement not found", "合约不存在", code="agreement.not_found")
+    return metering.usage_summary(session, agreement_id, _utc(since), _utc(until))
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """Times without a zone are taken as UTC (the API documents it)."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
