@@ -3,9 +3,9 @@
 ``app.py`` mounts :data:`ROUTES`, :func:`session_middleware` and :func:`template_config`.
 Pages live in :mod:`.home`, :mod:`.participants`, the catalog's :mod:`.catalog`,
 :mod:`.catalog_resources` and :mod:`.catalog_products`, the evidence log's :mod:`.evidence` and
-the contracts' :mod:`.contracts`; their shared machinery (language, CSRF
-token, flash message, the signed-in viewer) in :mod:`.pages`; strings in :mod:`.i18n`;
-navigation in :mod:`.nav`. Static files (CSS, vendored htmx) are served from
+the contracts' :mod:`.contracts`, the transfers' :mod:`.transfers`; their shared machinery
+(language, CSRF token, flash message, the signed-in viewer) in :mod:`.pages`; strings in
+:mod:`.i18n`; navigation in :mod:`.nav`. Static files (CSS, vendored htmx) are served from
 ``/console/static``.
 """
 
@@ -35,6 +35,7 @@ from shuchang.web.home import HomePages
 from shuchang.web.offers import yuan
 from shuchang.web.pages import LoginRequired, error_page, remember_language, to_login
 from shuchang.web.participants import ParticipantPages
+from shuchang.web.transfers import TransferPages
 
 HERE = Path(__file__).parent
 CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -90,6 +91,7 @@ PAGES = Router(
         EvidencePages,
         NegotiationPages,
         AgreementPages,
+        TransferPages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

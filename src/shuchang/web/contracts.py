@@ -49,6 +49,7 @@ from shuchang.web.pages import (
     render,
     viewer,
 )
+from shuchang.web.transfer_views import agreement_transfers
 
 Form = URLEncodedBody[dict[str, Any]]
 StateFilter = Annotated[str | None, QueryParameter(name="state", max_length=16)]
@@ -183,6 +184,7 @@ class AgreementPages(Controller):
             )
             if use is not None:
                 form.decision = try_decision(s, user, agreement_id, use)
+            transfers = agreement_transfers(s, user, view.agreement, platform.settings)
         if not asked:
             form.errors.clear()
         return render(
@@ -192,6 +194,7 @@ class AgreementPages(Controller):
             view=view,
             form=form,
             asked=asked,
+            transfers=transfers,
             status_code=422 if form.errors else 200,
         )
 

@@ -33,6 +33,7 @@ SUBJECT_PAGES = {
     "product": ("/console/catalog/products/{}", "doctype.product"),
     "negotiation": ("/console/contracts/negotiations/{}", "negotiation.title"),
     "agreement": ("/console/contracts/agreements/{}", "agreement.title"),
+    "transfer": ("/console/transfers/{}", "transfer.title"),
 }
 """Console pages of the objects evidence is recorded about (``<kind>:<uuid>`` subjects), and
 the message key naming the kind."""

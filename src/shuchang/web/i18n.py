@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from shuchang.web.i18n_transfers import TRANSFER_PAIRS
+
 Language = Literal["zh-CN", "en"]
 LANGUAGES: Final[tuple[Language, ...]] = ("zh-CN", "en")
 
@@ -982,6 +984,7 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "evidence.negotiation.finalized": ("合约生效", "Negotiation finalized"),
     "evidence.negotiation.terminated": ("终止协商", "Negotiation terminated"),
     "evidence.agreement.concluded": ("合约订立", "Agreement concluded"),
+    **TRANSFER_PAIRS,
 }
 
 MESSAGES: Final[dict[Language, dict[str, str]]] = {
