@@ -48,11 +48,11 @@ class Settings:
     workers: int = 1
     """Server worker processes for `shuchang serve` (use the core count on PostgreSQL)."""
 
-    threads: int = 8
-    """Threads per worker that run blocking request handlers (database work). More threads
-    than the database pool can serve only queue, and many threads contending for one
-    interpreter lock cost CPU: 8 measured best at 32 connections on 2 cores
-    (benchmarks/contracts_decisions_http.py)."""
+    threads: int = 40
+    """Threads per worker that run blocking request handlers (database work); 40 is anyio's
+    default. Measured at 32 connections on 2 cores (benchmarks/contracts_decisions_http.py,
+    SQLite, 2 workers): 8 and 40 threads cost the same CPU per request and 40 served 30 % more;
+    lower it when the database pool (10 + 10 overflow per worker) is the limit."""
 
     secret_key: str = ""
     """Secret for console session cookies (32+ characters). Empty: derived per database file,
