@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     BigInteger,
@@ -119,13 +121,32 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iter
 
     ``write=False`` marks a read-only unit, which on SQLite does not take the write lock.
     """
-    session = factory()
-    try:
-        session.connection(execution_options={WRITE_OPTION: write})
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    bind = factory.kw.get("bind")
+    queue = _writers(bind) if write and bind is not None and bind.dialect.name == "sqlite" else None
+    with queue or nullcontext():
+        session = factory()
+        try:
+            session.connection(execution_options={WRITE_OPTION: write})
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+_write_locks: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_write_locks_guard = threading.Lock()
+
+
+def _writers(engine: Engine) -> threading.RLock:
+    """The queue of this process's SQLite writers. SQLite admits one writer at a time; threads
+    that wait inside SQLite poll with sleeps (its busy handler), which under load leaves the
+    lock idle between polls and costs more time than the writes (benchmarks/dataplane_load.py).
+    Queued here they take turns at once; other processes still meet the busy timeout."""
+    with _write_locks_guard:
+        lock = _write_locks.get(engine)
+        if lock is None:
+            lock = _write_locks[engine] = threading.RLock()
+        return lock
