@@ -240,23 +240,8 @@ def get(
     session: Session, actor: Actor, resource_id: uuid.UUID, version: int | None = None
 ) -> ResourceOut:
     """A resource as the actor may see it: core data and locations only for owner and oversight."""
-    # Resource and current version in one statement: this is the catalog's hot read.
-    current_version = (ResourceVersion.resource_id == Resource.id) & (
-        ResourceVersion.version == Resource.version
-    )
-    found = session.execute(
-        select(Resource, ResourceVersion)
-        .join(ResourceVersion, current_version)
-        .where(Resource.id == resource_id)
-    ).first()
-    if found is None:
-        raise NotFound("Resource not found", "数据资源不存在", code="resource.not_found")
-    resource, current = found
-    row = (
-        current
-        if version in (None, resource.version)
-        else load_version(session, resource_id, version)[1]
-    )
+    resource, row = load_version(session, resource_id, version)
+    _, current = load_version(session, resource_id)
     privileged = actor.participant_id == resource.provider_id or actor.role in (
         *OVERSIGHT,
         "system",
