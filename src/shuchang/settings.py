@@ -120,6 +120,16 @@ class Settings:
     dataplane_seal_records: int = 10000
     """Most usage records per sealed batch; the gateway also seals early once this many wait."""
 
+    data_root: str = ""
+    """Directory holding this provider's data files (数据目录); file locations of resources
+    resolve inside it as if it were the root (``/mes/reels.parquet`` is
+    ``<data root>/mes/reels.parquet``). Empty: ``./shuchang-data``."""
+
+    data_connections: str = ""
+    """This provider's SQL data sources by name, ``name=url;name=url`` (SQLAlchemy URLs), used
+    by table locations (``{"type": "sql", "connection": "name"}``). ``default``, when not
+    named here, is the SQLite file ``warehouse.db`` in the data root."""
+
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
     this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
@@ -178,6 +188,9 @@ class Settings:
             raise ValueError("SHUCHANG_DATAPLANE_TIMEOUT_MS must be 10..600000")
         if not 1 <= self.dataplane_seal_records <= 1_000_000:  # noqa: PLR2004
             raise ValueError("SHUCHANG_DATAPLANE_SEAL_RECORDS must be 1..1000000")
+        from shuchang.datasources import parse_connections
+
+        parse_connections(self.data_connections)
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
 
