@@ -89,15 +89,14 @@ def test_an_unreachable_backend_is_a_502_and_still_a_metered_use(plane: Plane) -
 
 
 def test_a_closed_port_is_a_502_over_the_real_network(plane: Plane) -> None:
-    import httpx
-
     from shuchang.domains.dataplane import upstream
 
     async def call() -> None:
-        async with httpx.AsyncClient() as client:
-            await upstream.call(
-                client, "GET", "http://127.0.0.1:9/x", headers={}, body=b"", timeout=2
-            )
+        client = upstream.AiohttpUpstream()
+        try:
+            await client.exchange("GET", "http://127.0.0.1:9/x", headers={}, body=b"", timeout=2)
+        finally:
+            await client.aclose()
 
     with pytest.raises(upstream.UpstreamUnavailable):
         plane.portal.call(call)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from shuchang.canonical import canonical_json
 from shuchang.cli import cli
 from shuchang.domains.dataplane import seal, usage_summary, verify_batch
-from shuchang.domains.dataplane.metering import UNKNOWN, close
+from shuchang.domains.dataplane.metering import UNKNOWN, Closing, close_records
 from shuchang.domains.dataplane.models import UsageRecord
 from shuchang.domains.dataplane.service import DataRequest, admit
 from shuchang.domains.evidence.models import OutboxEntry
@@ -129,10 +129,8 @@ def test_a_crash_before_the_outcome_leaves_a_counted_unknown_record(plane: Plane
         batch = seal(s, limit=100, in_flight_seconds=0)
     assert batch is not None and batch.count == 1
     with plane.platform.unit() as s:
-        late = close(
-            s, admission.record_id, outcome="delivered", status=200, size=9, rows=1, duration_ms=5
-        )
-    assert late is False
+        late = close_records(s, [Closing(admission.record_id, "delivered", 200, 9, 1, 5)])
+    assert late == 0
     (record,) = plane.records()
     assert (record.outcome, record.status, record.batch_id) == (UNKNOWN, None, batch.id)
 

@@ -11,7 +11,7 @@ from shuchang.domains.contracts.peers import authenticate
 from shuchang.domains.contracts.schemas import AgreementOut, NegotiationOut, UseDecision, UseRequest
 from shuchang.domains.contracts.service import load_connector
 from shuchang.domains.contracts.transport import DeliveryFailed, Transport
-from shuchang.domains.contracts.usage import decide_use
+from shuchang.domains.contracts.usage import decide_use, decide_uses
 from shuchang.domains.contracts.views import find_agreement
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "UseRequest",
     "authenticate",
     "decide_use",
+    "decide_uses",
     "find_agreement",
     "load_connector",
     "verify_document",

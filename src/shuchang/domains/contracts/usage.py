@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from shuchang.domains.contracts.models import Agreement, Usage
 from shuchang.domains.contracts.schemas import UseDecision, UseRequest
 from shuchang.domains.participants import Actor, standing
 from shuchang.errors import NotFound
-from shuchang.policy import CompiledPolicy, Context, Recipient, compiled, decide
+from shuchang.policy import CompiledPolicy, Context, Decision, Recipient, compiled, decide
 
 OVERSIGHT = ("operator", "regulator", "system")
 COUNTED = "use"  # the counter's key: every action is a use
@@ -92,40 +93,57 @@ def decide_use(
     session: Session, actor: Actor, agreement_id: uuid.UUID, request: UseRequest
 ) -> UseDecision:
     """Permit or deny one use; with ``request.consume`` a permitted use is counted."""
+    return decide_uses(session, actor, agreement_id, [request])[0]
+
+
+def decide_uses(
+    session: Session, actor: Actor, agreement_id: uuid.UUID, requests: Sequence[UseRequest]
+) -> list[UseDecision]:
+    """Decide several uses of one agreement in order, as if one after another: the facts are
+    read and the counter locked once, each permitted consuming use is counted before the next
+    is decided (so a count limit holds exactly), and the counter is written once. The data
+    plane admits a batch of concurrent requests this way in one transaction."""
     facts = session.connection().execute(_FACTS, {"agreement_id": agreement_id}).first()
     parties = () if facts is None else (facts.provider_id, facts.consumer_id)
     if facts is None or (actor.participant_id not in parties and actor.role not in OVERSIGHT):
         raise NotFound("Agreement not found", "合约不存在", code="agreement.not_found")
     status, _, consumer_id, valid_from, uses = facts
     if status != "active":
-        return _denied(
-            agreement_id, request, f"合约状态为 {status}，不是生效中", f"The agreement is {status}"
-        )
+        zh, en = f"合约状态为 {status}，不是生效中", f"The agreement is {status}"
+        return [_denied(agreement_id, r, zh, en) for r in requests]
     consumer = standing(session, consumer_id)
     if consumer is None or consumer.status != "active":
-        return _denied(
-            agreement_id,
-            request,
-            "使用方已被暂停或注销",
-            "The consumer is no longer an active participant",
-        )
+        zh, en = "使用方已被暂停或注销", "The consumer is no longer an active participant"
+        return [_denied(agreement_id, r, zh, en) for r in requests]
     # One counter per agreement: a count limit bounds all uses, whatever the action.
-    usage = _usage_row(session, agreement_id, COUNTED) if request.consume else None
+    usage = _usage_row(session, agreement_id, COUNTED) if any(r.consume for r in requests) else None
     uses = usage.uses if usage is not None else (uses or 0)
-    context = Context(
-        now=utcnow(),
-        purpose=request.purpose,
-        region=request.region,
-        recipient=Recipient(
-            kind=consumer.kind, status=consumer.status, region=consumer.region, role="consumer"
-        ),
-        fields=tuple(request.fields),
-        uses=uses,
-        agreed_at=valid_from,
+    recipient = Recipient(
+        kind=consumer.kind, status=consumer.status, region=consumer.region, role="consumer"
     )
-    decision = decide(_policy(session, agreement_id), request.action, context)
-    if decision.permitted and usage is not None:
-        usage.uses += 1
+    policy, now, out = _policy(session, agreement_id), utcnow(), []
+    for request in requests:
+        context = Context(
+            now=now,
+            purpose=request.purpose,
+            region=request.region,
+            recipient=recipient,
+            fields=tuple(request.fields),
+            uses=uses,
+            agreed_at=valid_from,
+        )
+        decision = decide(policy, request.action, context)
+        counted = decision.permitted and request.consume
+        uses += 1 if counted else 0
+        out.append(_decision(agreement_id, request, decision, uses))
+    if usage is not None:
+        usage.uses = uses
+    return out
+
+
+def _decision(
+    agreement_id: uuid.UUID, request: UseRequest, decision: Decision, uses: int
+) -> UseDecision:
     return UseDecision(
         agreement_id=agreement_id,
         action=request.action,
@@ -137,6 +155,6 @@ def decide_use(
         else None,
         excluded_fields=list(decision.excluded_fields) if decision.excluded_fields else None,
         remaining_uses=decision.remaining_uses,
-        uses=uses + (1 if decision.permitted and usage else 0),
+        uses=uses,
         duties=[d.action for d in decision.duties],
     )

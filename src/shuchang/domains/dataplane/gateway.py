@@ -1,11 +1,13 @@
 """The data-plane gateway (数据面网关): a lean ASGI app serving API products at ``/data/…``.
 
-Per request: the bearer token is verified (signature, expiry, audience; no database), the
-agreement's rate limit is taken, then one transaction checks that the transfer is STARTED,
-decides the use, counts it and inserts the usage record; a permitted request is forwarded
-to the provider's backend API (pooled ``httpx.AsyncClient``, overall timeout), the answer
-is projected to the allowed fields, sent, and the record's outcome written in a second short
-transaction. The gateway also seals usage records into the evidence log periodically.
+Per request: the bearer token is verified (signature, expiry, audience; no database — a
+verified token is remembered until it expires), the agreement's rate limit is taken, then one
+transaction checks that the transfer is STARTED, decides the use, counts it and inserts the
+usage record; a permitted request is forwarded to the provider's backend API (pooled aiohttp
+client, overall timeout), the answer is projected to the allowed fields, sent, and the
+record's outcome written in a second transaction. Both transactions are shared by the
+requests waiting at that moment (group commit, :mod:`.admission`). The gateway also seals
+usage records into the evidence log periodically.
 Run it as its own process: ``shuchang dataplane serve`` (granian, like ``shuchang serve``).
 """
 
@@ -31,6 +33,7 @@ import msgspec
 
 from shuchang.db import utcnow
 from shuchang.domains.dataplane import metering, sealing, upstream
+from shuchang.domains.dataplane.admission import CLIENT_CLOSED, Committer
 from shuchang.domains.dataplane.errors import (
     BodyTooLarge,
     Denied,
@@ -40,8 +43,14 @@ from shuchang.domains.dataplane.errors import (
 )
 from shuchang.domains.dataplane.ratelimit import RateLimiter
 from shuchang.domains.dataplane.schemas import BatchOut
-from shuchang.domains.dataplane.service import Admission, DataRequest, Targets, admit
-from shuchang.domains.transfers import Plane, TokenClaims, TokenRejected, verify_token
+from shuchang.domains.dataplane.service import Admission, DataRequest, Targets
+from shuchang.domains.transfers import (
+    Plane,
+    TokenClaims,
+    TokenExpired,
+    TokenRejected,
+    verify_token,
+)
 from shuchang.errors import InvalidInput, ShuchangError
 from shuchang.platform import Platform
 from shuchang.ports import Ed25519Signer, fingerprint
@@ -55,7 +64,6 @@ logger = logging.getLogger("shuchang.dataplane")
 MAX_BODY = 10 * 1024 * 1024
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 MAX_FIELDS = 500
-CLIENT_CLOSED = 499  # status recorded when the client went away before the answer (nginx's)
 IN_FLIGHT_MARGIN = 60  # seconds beyond the upstream timeout after which a record is orphaned
 
 
@@ -164,32 +172,34 @@ class Gateway:
         self.timeout = s.dataplane_timeout_ms / 1000
         self.limiter = RateLimiter(s.dataplane_rate)
         self.targets = Targets()
+        self.committer = Committer(platform, self.targets)
+        self.tokens = VerifiedTokens()
         self._transport, self._owns_engine = transport, owns_engine
-        self._client: httpx.AsyncClient | None = None
+        self._upstream: upstream.Upstream | None = None
         self._opened = 0  # records since the last seal
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Gateway]:
-        """The pooled upstream client and the sealing loop, for the app's lifetime."""
+        """The pooled upstream client, the committer and the sealing loop, for the app's
+        lifetime."""
         self.platform.limit_threads()
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-        self._client = httpx.AsyncClient(
-            transport=self._transport,
-            limits=limits,
-            timeout=self.timeout,
-            follow_redirects=False,
-            trust_env=False,
+        self._upstream = (
+            upstream.HttpxUpstream(self._transport)
+            if self._transport is not None
+            else upstream.AiohttpUpstream()
         )
+        self.committer.start()
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._seal_loop)
                 yield self
                 tg.cancel_scope.cancel()
         finally:
-            await self._client.aclose()
-            self._client = None
+            await anyio.to_thread.run_sync(self.committer.stop)
+            await self._upstream.aclose()
+            self._upstream = None
             if self._owns_engine:
                 self.platform.engine.dispose()
 
@@ -254,10 +264,14 @@ class Gateway:
         await self._finish(exchange, reply, sent=sent)
 
     async def _finish(self, exchange: Exchange, reply: Reply, *, sent: bool) -> None:
-        """Write a permitted request's outcome, even while the request is being cancelled."""
+        """Write a permitted request's outcome, even while the request is being cancelled.
+        If that fails the record stays ``unknown``: still a counted use (docs/dataplane)."""
         if exchange.record_id is not None:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._close, exchange, reply, sent)
+                try:
+                    await self.committer.close(_closing(exchange, reply, sent))
+                except Exception:
+                    logger.exception("writing the outcome of record %s failed", exchange.record_id)
 
     async def _serve(self, scope: Message, receive: Receive, exchange: Exchange) -> Reply:
         if scope["path"] == "/healthz":
@@ -267,7 +281,7 @@ class Gateway:
         if method not in ("GET", "POST"):
             raise MethodNotAllowed()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        claims = verify_token(_bearer(headers), self.keys, audience=self.audience)
+        claims = self.tokens.verify(_bearer(headers), self.keys, self.audience)
         wait = self.limiter.take(claims.agreement_id)
         if wait:
             raise RateLimited(extra={"retry_after": max(1, math.ceil(wait))})
@@ -283,7 +297,7 @@ class Gateway:
             exchange.started_at,
             exchange.clock,
         )
-        admission = await anyio.to_thread.run_sync(self._admit, claims, request)
+        admission = await self.committer.admit(claims, request)
         decision = admission.decision
         self._opened += 1
         if not decision.permitted:
@@ -299,10 +313,6 @@ class Gateway:
             exchange=exchange,
         )
 
-    def _admit(self, claims: TokenClaims, request: DataRequest) -> Admission:
-        with self.platform.unit() as s:
-            return admit(s, claims, self.targets, request)
-
     async def _forward(
         self,
         admission: Admission,
@@ -314,7 +324,7 @@ class Gateway:
         body: bytes,
         exchange: Exchange,
     ) -> Reply:
-        assert self._client is not None, "the gateway is not running (lifespan)"
+        assert self._upstream is not None, "the gateway is not running (lifespan)"
         target, decision = admission.target, admission.decision
         base, _, base_query = target.url.partition("?")
         url = base.rstrip("/") + suffix if suffix not in ("", "/") else base
@@ -325,8 +335,7 @@ class Gateway:
             "x-shuchang-consumer": str(claims.consumer_id),
             "x-shuchang-transfer": str(claims.transfer_id),
         }
-        status, got, content = await upstream.call(
-            self._client,
+        status, got, content = await self._upstream.exchange(
             admission.request.method,
             url,
             headers=upstream.upstream_headers(headers, who, has_body=bool(body)),
@@ -356,25 +365,41 @@ class Gateway:
             return False
         return True
 
-    def _close(self, exchange: Exchange, reply: Reply, sent: bool) -> None:
-        delivered = exchange.outcome == metering.DELIVERED
-        outcome = exchange.outcome if not delivered or sent else "client_gone"
-        try:
-            with self.platform.unit() as s:
-                closed = metering.close(
-                    s,
-                    exchange.record_id or 0,
-                    outcome=outcome,
-                    status=reply.status,
-                    size=len(reply.body) if delivered and sent else 0,
-                    rows=exchange.rows if delivered and sent else 0,
-                    duration_ms=int((time.monotonic() - exchange.clock) * 1000),
-                )
-        except Exception:  # the record stays "unknown": still a counted use (docs/dataplane)
-            logger.exception("writing the outcome of usage record %s failed", exchange.record_id)
-            return
-        if not closed:
-            logger.warning("usage record %s was sealed before its outcome", exchange.record_id)
+
+def _closing(exchange: Exchange, reply: Reply, sent: bool) -> metering.Closing:
+    """What a permitted request's record says once it is over: only an answer that was sent
+    counts its bytes and rows; one the client left before is ``client_gone``."""
+    delivered = exchange.outcome == metering.DELIVERED
+    return metering.Closing(
+        record_id=exchange.record_id or 0,
+        outcome=exchange.outcome if not delivered or sent else "client_gone",
+        status=reply.status,
+        size=len(reply.body) if delivered and sent else 0,
+        rows=exchange.rows if delivered and sent else 0,
+        duration_ms=int((time.monotonic() - exchange.clock) * 1000),
+    )
+
+
+class VerifiedTokens:
+    """Tokens whose signature, audience and claims were verified, until they expire (an
+    Ed25519 verification and two JSON decodes per request otherwise). Expiry is checked on
+    every use; a process keeps at most ``size`` tokens and forgets them all when full."""
+
+    def __init__(self, size: int = 10_000, *, clock: Callable[[], float] = time.time) -> None:
+        self.size, self._clock = size, clock
+        self._known: dict[str, TokenClaims] = {}
+
+    def verify(self, token: str, keys: Mapping[str, bytes], audience: str) -> TokenClaims:
+        claims = self._known.get(token)
+        if claims is None:
+            claims = verify_token(token, keys, audience=audience, now=self._clock())
+            if len(self._known) >= self.size:
+                self._known.clear()
+            self._known[token] = claims
+        elif self._clock() >= claims.expires_at:
+            self._known.pop(token, None)
+            raise TokenExpired()
+        return claims
 
 
 def create_gateway(

@@ -3,8 +3,9 @@
 A record is inserted in the decision's own transaction — the transaction that also counts
 the use — so a counted use always has its record and a record always has its use: the
 two commit together or not at all. For a permitted request the record's ``outcome`` is
-``unknown`` at that point; after the upstream answered, :func:`close` fills in status,
-bytes, rows and duration in a second short transaction keyed by the record's id. If the
+``unknown`` at that point; after the upstream answered, :func:`close_records` fills in
+status, bytes, rows and duration in a second transaction keyed by the record's id. The
+gateway writes both for many requests at once (group commit, :mod:`.admission`). If the
 gateway dies between the two, the record stays ``unknown``: it is still a counted use,
 the summary shows it and sealing takes it once it is older than any request could run.
 """
@@ -12,10 +13,12 @@ the summary shows it and sealing takes it once it is older than any request coul
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, insert, select, update
+from sqlalchemy import Integer, bindparam, case, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,60 +33,91 @@ UPSTREAM_FAILED = ("upstream_unavailable", "upstream_timeout")
 MAX_PATH = 500
 
 _records = table_of(UsageRecord)
-_insert = insert(_records).returning(_records.c.id)
-
-
-def open_record(
-    session: Session,
-    *,
-    agreement_id: uuid.UUID,
-    transfer_id: uuid.UUID,
-    consumer_id: uuid.UUID,
-    method: str,
-    path: str,
-    permitted: bool,
-    started_at: datetime,
-    duration_ms: int | None = None,
-) -> int:
-    """Insert a request's record in the caller's transaction (the decision's); its id."""
-    record_id = session.execute(
-        _insert,
-        {
-            "agreement_id": agreement_id,
-            "transfer_id": transfer_id,
-            "consumer_id": consumer_id,
-            "method": method,
-            "path": path[:MAX_PATH],
-            "permitted": permitted,
-            "outcome": UNKNOWN if permitted else DENIED,
-            "status": None if permitted else 403,
-            "bytes": 0,
-            "rows": 0,
-            "duration_ms": duration_ms,
-            "started_at": started_at,
-        },
-    ).scalar_one()
-    return int(record_id)
-
-
-def close(
-    session: Session,
-    record_id: int,
-    *,
-    outcome: str,
-    status: int,
-    size: int,
-    rows: int,
-    duration_ms: int,
-) -> bool:
-    """Write a permitted request's outcome. False if the record was sealed meanwhile (as
-    ``unknown``, after the in-flight grace): a sealed record is never changed."""
-    result = session.execute(
-        update(_records)
-        .where(_records.c.id == record_id, _records.c.batch_id.is_(None))
-        .values(outcome=outcome, status=status, bytes=size, rows=rows, duration_ms=duration_ms)
+_insert_many = insert(_records).returning(_records.c.id, sort_by_parameter_order=True)
+_close = (
+    update(_records)
+    .where(_records.c.id == bindparam("rid"), _records.c.batch_id.is_(None))
+    .values(
+        outcome=bindparam("o"),
+        status=bindparam("st"),
+        bytes=bindparam("b"),
+        rows=bindparam("r"),
+        duration_ms=bindparam("d"),
     )
-    return bool(getattr(result, "rowcount", 0))
+)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A request that reached the usage decision, as its record is first written."""
+
+    agreement_id: uuid.UUID
+    transfer_id: uuid.UUID
+    consumer_id: uuid.UUID
+    method: str
+    path: str
+    permitted: bool
+    started_at: datetime
+    duration_ms: int | None = None  # a denial's, known at once
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A permitted request's outcome, written once its answer was sent (or failed)."""
+
+    record_id: int
+    outcome: str
+    status: int
+    size: int
+    rows: int
+    duration_ms: int
+
+
+def _row(o: Opening) -> dict[str, Any]:
+    return {
+        "agreement_id": o.agreement_id,
+        "transfer_id": o.transfer_id,
+        "consumer_id": o.consumer_id,
+        "method": o.method,
+        "path": o.path[:MAX_PATH],
+        "permitted": o.permitted,
+        "outcome": UNKNOWN if o.permitted else DENIED,
+        "status": None if o.permitted else 403,
+        "bytes": 0,
+        "rows": 0,
+        "duration_ms": o.duration_ms,
+        "started_at": o.started_at,
+    }
+
+
+def open_records(session: Session, openings: Sequence[Opening]) -> list[int]:
+    """Insert the records in the caller's transaction (the decisions'), in one statement;
+    their ids in the order given."""
+    if not openings:
+        return []
+    result = session.execute(_insert_many, [_row(o) for o in openings])
+    return [int(i) for i in result.scalars()]
+
+
+def close_records(session: Session, closings: Sequence[Closing]) -> int:
+    """Write permitted requests' outcomes in one statement; how many were written. A record
+    sealed meanwhile (as ``unknown``, after the in-flight grace) is left as sealed: a sealed
+    record is never changed."""
+    if not closings:
+        return 0
+    params = [
+        {
+            "rid": c.record_id,
+            "o": c.outcome,
+            "st": c.status,
+            "b": c.size,
+            "r": c.rows,
+            "d": c.duration_ms,
+        }
+        for c in closings
+    ]
+    result = session.execute(_close, params)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _day(session: Session) -> ColumnElement[Any]:

@@ -1,24 +1,31 @@
-"""Admitting one data request (准入): the token's transfer is STARTED, the agreement's product
-is an API, the usage decision — and the usage record, in that decision's transaction."""
+"""Admitting data requests (准入): the token's transfer is STARTED, the agreement's product
+is an API, the usage decision — and the usage record, in that decision's transaction.
+Requests are admitted in batches (:func:`admit_many`; the gateway's group commit)."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from shuchang.domains.catalog import api_endpoint
-from shuchang.domains.contracts import UseDecision, UseRequest, decide_use, find_agreement
+from shuchang.domains.contracts import UseDecision, UseRequest, decide_uses, find_agreement
 from shuchang.domains.dataplane import metering
 from shuchang.domains.dataplane.errors import MethodNotAllowed, NotAnApi
 from shuchang.domains.dataplane.schemas import UsageSummary
 from shuchang.domains.participants import Actor
-from shuchang.domains.transfers import TokenClaims, TokenMisdirected, check_started
-from shuchang.errors import NotFound
+from shuchang.domains.transfers import (
+    TokenClaims,
+    TokenMisdirected,
+    require_started,
+    transfer_states,
+)
+from shuchang.errors import NotFound, ShuchangError
 
 TARGET_SECONDS = 30.0  # how long an agreement's backend address is reused before re-reading
 
@@ -88,32 +95,77 @@ def _target(session: Session, agreement_id: uuid.UUID) -> Target:
     return Target(endpoint.url, endpoint.method, agreement.purpose, agreement.consumer_id)
 
 
+def admit_many(
+    session: Session, targets: Targets, requests: Sequence[tuple[TokenClaims, DataRequest]]
+) -> list[Admission | ShuchangError]:
+    """Check, decide, count and record a batch of requests in the caller's transaction, in
+    order, as if one after another (group commit: one statement per step, one commit).
+
+    A request that cannot be admitted (transfer not STARTED, product not an API, method
+    does not fit) gets its error in its place and writes nothing; a denial is recorded and
+    returned as an Admission, not raised. Agreements are decided in the order of their first
+    request, each agreement's requests in arrival order."""
+    known = transfer_states(session, (claims.transfer_id for claims, _ in requests))
+    out: list[Admission | ShuchangError | None] = [None] * len(requests)
+    waiting: dict[uuid.UUID, list[int]] = {}
+    for i, (claims, request) in enumerate(requests):
+        try:
+            require_started(known, claims)
+            target = targets.get(session, claims.agreement_id)
+            if target.consumer_id != claims.consumer_id:
+                raise TokenMisdirected()
+            if request.method == "POST" and target.method != "POST":
+                raise MethodNotAllowed()
+        except ShuchangError as exc:
+            out[i] = exc
+            continue
+        waiting.setdefault(claims.agreement_id, []).append(i)
+    decided: list[tuple[int, UseDecision]] = []
+    for agreement_id, positions in waiting.items():
+        claims, target = requests[positions[0]][0], targets.get(session, agreement_id)
+        try:
+            decisions = decide_uses(
+                session,
+                Actor(participant_id=claims.consumer_id, role="consumer"),
+                agreement_id,
+                [_use(requests[i][1], target) for i in positions],
+            )
+        except ShuchangError as exc:  # raised before anything of this agreement was written
+            for i in positions:
+                out[i] = exc
+            continue
+        decided.extend(zip(positions, decisions, strict=True))
+    ids = metering.open_records(
+        session, [_opening(*requests[i], decision) for i, decision in decided]
+    )
+    for (i, decision), record_id in zip(decided, ids, strict=True):
+        claims, request = requests[i]
+        out[i] = Admission(decision, record_id, targets.get(session, claims.agreement_id), request)
+    return [x for x in out if x is not None]
+
+
 def admit(
     session: Session, claims: TokenClaims, targets: Targets, request: DataRequest
 ) -> Admission:
-    """Check, decide, count and record one request in the caller's transaction.
+    """Check, decide, count and record one request in the caller's transaction. Raises
+    (nothing recorded) when it cannot be admitted; a denial is recorded and returned."""
+    (result,) = admit_many(session, targets, [(claims, request)])
+    if isinstance(result, ShuchangError):
+        raise result
+    return result
 
-    Raises (nothing recorded) when the transfer is not STARTED, the product is not an API or
-    the method does not fit it; a denial is recorded and returned, not raised."""
-    check_started(session, claims)
-    target = targets.get(session, claims.agreement_id)
-    if target.consumer_id != claims.consumer_id:
-        raise TokenMisdirected()
-    if request.method == "POST" and target.method != "POST":
-        raise MethodNotAllowed()
-    decision = decide_use(
-        session,
-        Actor(participant_id=claims.consumer_id, role="consumer"),
-        claims.agreement_id,
-        UseRequest(
-            action="read",
-            purpose=request.purpose or target.purpose,
-            fields=list(request.fields),
-            consume=True,
-        ),
+
+def _use(request: DataRequest, target: Target) -> UseRequest:
+    return UseRequest(
+        action="read",
+        purpose=request.purpose or target.purpose,
+        fields=list(request.fields),
+        consume=True,
     )
-    record_id = metering.open_record(
-        session,
+
+
+def _opening(claims: TokenClaims, request: DataRequest, decision: UseDecision) -> metering.Opening:
+    return metering.Opening(
         agreement_id=claims.agreement_id,
         transfer_id=claims.transfer_id,
         consumer_id=claims.consumer_id,
@@ -125,7 +177,6 @@ def admit(
         if decision.permitted
         else int((time.monotonic() - request.clock_start) * 1000),
     )
-    return Admission(decision, record_id, target, request)
 
 
 OVERSIGHT = ("operator", "regulator", "system")

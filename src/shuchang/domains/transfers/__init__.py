@@ -14,6 +14,8 @@ from shuchang.domains.transfers.tokens import (
     TokenRejected,
     TransferNotStarted,
     check_started,
+    require_started,
+    transfer_states,
     verify_token,
 )
 
@@ -27,5 +29,7 @@ __all__ = [
     "TransferNotStarted",
     "TransferOut",
     "check_started",
+    "require_started",
+    "transfer_states",
     "verify_token",
 ]

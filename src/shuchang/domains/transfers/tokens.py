@@ -30,14 +30,14 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shuchang.domains.transfers.models import TransferProcess
@@ -250,12 +250,29 @@ def verify_token(
 def check_started(session: Session, claims: TokenClaims) -> None:
     """Raise TransferNotStarted unless the token's transfer is STARTED in the token's epoch
     (one primary-key read; suspension and termination take effect on the next request)."""
-    row = session.execute(
-        select(TransferProcess.state, TransferProcess.epoch, TransferProcess.role).where(
-            TransferProcess.id == claims.transfer_id
-        )
-    ).first()
-    if row is None or row.role != "provider":
+    require_started(transfer_states(session, [claims.transfer_id]), claims)
+
+
+_STATES = select(
+    TransferProcess.id, TransferProcess.state, TransferProcess.epoch, TransferProcess.role
+).where(TransferProcess.id.in_(bindparam("ids", expanding=True)))
+
+
+def transfer_states(
+    session: Session, transfer_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, int, str]]:
+    """``(state, epoch, role)`` of each named transfer, in one statement (a batch of data
+    requests asks once for all the transfers it uses)."""
+    ids = list(dict.fromkeys(transfer_ids))
+    rows = session.connection().execute(_STATES, {"ids": ids})
+    return {row.id: (row.state, row.epoch, row.role) for row in rows}
+
+
+def require_started(known: Mapping[uuid.UUID, tuple[str, int, str]], claims: TokenClaims) -> None:
+    """Raise unless ``known`` (from :func:`transfer_states`) has the token's transfer STARTED in the
+    token's epoch at its provider."""
+    row = known.get(claims.transfer_id)
+    if row is None or row[2] != "provider":
         raise TokenMisdirected()
-    if row.state != "STARTED" or row.epoch != claims.epoch:
+    if row[0] != "STARTED" or row[1] != claims.epoch:
         raise TransferNotStarted()
