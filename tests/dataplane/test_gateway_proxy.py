@@ -86,3 +86,10 @@ def test_the_purpose_comes_from_the_agreement_or_the_request(plane: Plane) -> No
     assert same.status_code == 200
     other = plane.get(headers={"X-Shuchang-Purpose": quote("精准营销")})
     assert other.status_code == 403 and other.json()["code"] == "dataplane.denied"
+
+
+def test_the_query_goes_upstream_as_sent_without_fields(plane: Plane) -> None:
+    response = plane.get("/data/search?q=%E4%B8%9C%E7%93%AF&fields=uscc&tag=a+b&empty=")
+    assert response.status_code == 200, response.text
+    assert plane.backend.seen[-1].url.query == b"q=%E4%B8%9C%E7%93%AF&tag=a+b&empty="
+    assert response.json() == [{"uscc": c["uscc"]} for c in COMPANIES]

@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 
+from shuchang.domains.dataplane.gateway import _fields, _query
 from shuchang.domains.dataplane.ratelimit import RateLimiter
 from shuchang.domains.dataplane.upstream import Projection, UpstreamUnavailable, project
+from shuchang.errors import InvalidInput
 
 
 def test_the_bucket_bursts_one_second_then_refills_at_the_rate() -> None:
@@ -49,3 +51,16 @@ def test_an_unfilterable_answer_is_refused_when_fields_are_limited() -> None:
             project(body, kind, limited)
         assert refused.value.code == "dataplane.upstream_unfilterable"
     assert project(b"", "application/json", limited) == (b"", 0)
+
+
+def test_fields_are_taken_out_of_the_query_and_the_rest_kept_as_sent() -> None:
+    assert _fields("") == ((), "")
+    assert _fields("q=%E4%B8%9C&page=2") == ((), "q=%E4%B8%9C&page=2")
+    assert _fields("fields=a,b&q=1&fi%65lds=c&fields=a") == (("a", "b", "c"), "q=1")
+    with pytest.raises(InvalidInput):
+        _fields("fields=a;drop")
+
+
+def test_bytes_a_url_cannot_carry_raw_are_escaped_once() -> None:
+    assert _query("q=a b&x=%41") == "q=a%20b&x=%41"
+    assert _query(bytes([113, 61, 0xE4, 0xB8, 0x9C]).decode("latin-1")) == "q=%E4%B8%9C"

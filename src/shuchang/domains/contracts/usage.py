@@ -3,8 +3,9 @@
 The decision itself is the policy engine's (:mod:`shuchang.policy.engine`); this module adds
 what only the platform knows: the agreement must be active, the consumer must still be an
 active participant (suspension takes effect on the next request), and how often the
-agreement was used. Counting takes a row lock (``SELECT … FOR UPDATE`` on PostgreSQL, the
-write lock on SQLite), so concurrent requests never both take the last permitted use.
+agreement was used. Counting takes the counter's row lock (an upsert that waits for the row
+on PostgreSQL, the write lock on SQLite), so concurrent requests never both take the last
+permitted use.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shuchang.db import table_of, utcnow
@@ -29,29 +31,34 @@ OVERSIGHT = ("operator", "regulator", "system")
 COUNTED = "use"  # the counter's key: every action is a use
 
 
-def _usage_row(session: Session, agreement_id: uuid.UUID, action: str) -> Usage:
-    stmt = select(Usage).where(Usage.agreement_id == agreement_id, Usage.action == action)
-    row = session.scalars(stmt.with_for_update()).first()
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = Usage(agreement_id=agreement_id, action=action, uses=0)
-            session.add(row)
-    except IntegrityError:  # created a moment ago by a concurrent request: lock that one
-        row = session.scalars(stmt.with_for_update()).one()
-    return row
-
-
 _a, _u = table_of(Agreement), table_of(Usage)
 # The agreement's parties and state and its counter in one pre-built statement: this runs on
-# every data-plane request (benchmarks/contracts_decisions_http.py).
+# every data-plane batch (benchmarks/dataplane_load.py).
 _FACTS = (
     select(_a.c.status, _a.c.provider_id, _a.c.consumer_id, _a.c.valid_from, _u.c.uses)
     .select_from(_a)
     .outerjoin(_u, (_u.c.agreement_id == _a.c.id) & (_u.c.action == COUNTED))
     .where(_a.c.id == bindparam("agreement_id"))
 )
+_STORE = (
+    update(_u)
+    .where(_u.c.agreement_id == bindparam("counter_of"), _u.c.action == COUNTED)
+    .values(uses=bindparam("counted"))
+)
+
+
+def _locked_uses(session: Session, agreement_id: uuid.UUID) -> int:
+    """Lock the agreement's counter row (creating it at 0 on the first use) and read it as
+    last committed, in one statement: an upsert that waits for any other transaction holding
+    the row (``ON CONFLICT DO UPDATE`` on PostgreSQL; SQLite's write lock is already held)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new = insert(_u).values(agreement_id=agreement_id, action=COUNTED, uses=0)
+    stmt = new.on_conflict_do_update(
+        index_elements=["agreement_id", "action"], set_={"uses": _u.c.uses}
+    ).returning(_u.c.uses)
+    return int(session.execute(stmt).scalar_one())
+
+
 POLICY_CACHE_SIZE = 4096
 _policies: OrderedDict[uuid.UUID, CompiledPolicy] = OrderedDict()
 _policies_lock = threading.Lock()
@@ -116,8 +123,9 @@ def decide_uses(
         zh, en = "使用方已被暂停或注销", "The consumer is no longer an active participant"
         return [_denied(agreement_id, r, zh, en) for r in requests]
     # One counter per agreement: a count limit bounds all uses, whatever the action.
-    usage = _usage_row(session, agreement_id, COUNTED) if any(r.consume for r in requests) else None
-    uses = usage.uses if usage is not None else (uses or 0)
+    consume = any(r.consume for r in requests)
+    uses = _locked_uses(session, agreement_id) if consume else (uses or 0)
+    before = uses
     recipient = Recipient(
         kind=consumer.kind, status=consumer.status, region=consumer.region, role="consumer"
     )
@@ -136,8 +144,8 @@ def decide_uses(
         counted = decision.permitted and request.consume
         uses += 1 if counted else 0
         out.append(_decision(agreement_id, request, decision, uses))
-    if usage is not None:
-        usage.uses = uses
+    if uses != before:
+        session.execute(_STORE, {"counter_of": agreement_id, "counted": uses})
     return out
 
 

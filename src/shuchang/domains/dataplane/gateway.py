@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import quote_from_bytes, unquote, unquote_plus
 
 import anyio
 import anyio.to_thread
@@ -127,17 +127,30 @@ def _bearer(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
-def _fields(query: list[tuple[str, str]]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
-    """The ``fields`` the consumer asks for (``fields=a,b``), and the rest of the query."""
-    asked = [v for k, v in query if k == "fields"]
-    names = tuple(dict.fromkeys(n.strip() for v in asked for n in v.split(",") if n.strip()))
+def _fields(raw: str) -> tuple[tuple[str, ...], str]:
+    """The ``fields`` the consumer asks for (``fields=a,b``), and the rest of the query string
+    exactly as sent (forwarded upstream without re-encoding)."""
+    if not raw:
+        return (), ""
+    pairs = raw.split("&")
+    asked = [p for p in pairs if unquote_plus(p.partition("=")[0]) == "fields"]
+    if not asked:
+        return (), raw
+    values = [unquote_plus(p.partition("=")[2], encoding="latin-1") for p in asked]
+    names = tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
     if len(names) > MAX_FIELDS or not all(FIELD_NAME.match(n) for n in names):
         raise InvalidInput(
             "fields must be a comma-separated list of field names",
             "fields 应为以逗号分隔的字段名",
             field="fields",
         )
-    return names, [(k, v) for k, v in query if k != "fields"]
+    return names, "&".join(p for p in pairs if p not in asked)
+
+
+def _query(raw: str) -> str:
+    """The query string to send upstream: as sent, with any byte a URL may not carry raw
+    (a space, non-ASCII sent unencoded) percent-encoded; escapes already there are kept."""
+    return quote_from_bytes(raw.encode("latin-1"), safe="=&+%/:;,?@!$'()*~-._")
 
 
 async def _body(receive: Receive) -> bytes:
@@ -285,8 +298,8 @@ class Gateway:
         wait = self.limiter.take(claims.agreement_id)
         if wait:
             raise RateLimited(extra={"retry_after": max(1, math.ceil(wait))})
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        fields, rest = _fields(query)
+        fields, rest = _fields(scope.get("query_string", b"").decode("latin-1"))
+        rest = _query(rest)
         body = await _body(receive) if method == "POST" else b""
         purpose = headers.get("x-shuchang-purpose")
         request = DataRequest(
@@ -319,7 +332,7 @@ class Gateway:
         *,
         claims: TokenClaims,
         suffix: str,
-        query: list[tuple[str, str]],
+        query: str,
         headers: dict[str, str],
         body: bytes,
         exchange: Exchange,
@@ -328,7 +341,7 @@ class Gateway:
         target, decision = admission.target, admission.decision
         base, _, base_query = target.url.partition("?")
         url = base.rstrip("/") + suffix if suffix not in ("", "/") else base
-        params = "&".join(q for q in (base_query, urlencode(query)) if q)
+        params = "&".join(q for q in (base_query, query) if q)
         url += f"?{params}" if params else ""
         who = {
             "x-shuchang-agreement": str(claims.agreement_id),
