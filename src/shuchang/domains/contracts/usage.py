@@ -112,6 +112,8 @@ def decide_use(
     # One counter per agreement: a count limit bounds all uses, whatever the action.
     usage = _usage_row(session, agreement_id, COUNTED) if request.consume else None
     uses = usage.uses if usage is not None else (uses or 0)
+    if request.continues and usage is None:
+        uses = max(0, uses - 1)
     context = Context(
         now=utcnow(),
         purpose=request.purpose,

@@ -31,6 +31,7 @@ import msgspec
 
 from shuchang.db import utcnow
 from shuchang.domains.dataplane import metering, sealing, upstream
+from shuchang.domains.dataplane.datasets import Ask, Datasets, Served
 from shuchang.domains.dataplane.errors import (
     BodyTooLarge,
     Denied,
@@ -41,6 +42,7 @@ from shuchang.domains.dataplane.errors import (
 from shuchang.domains.dataplane.ratelimit import RateLimiter
 from shuchang.domains.dataplane.schemas import BatchOut
 from shuchang.domains.dataplane.service import Admission, DataRequest, Targets, admit
+from shuchang.domains.dataplane.streaming import Streamed, send_streamed
 from shuchang.domains.transfers import Plane, TokenClaims, TokenRejected, verify_token
 from shuchang.errors import InvalidInput, ShuchangError
 from shuchang.platform import Platform
@@ -75,6 +77,7 @@ class Exchange:
     record_id: int | None = None
     outcome: str = metering.DELIVERED
     rows: int = 0
+    served: Served | None = None  # a dataset download: bytes and rows counted as sent
 
 
 def _problem(error: ShuchangError, instance: str) -> Reply:
@@ -83,6 +86,8 @@ def _problem(error: ShuchangError, instance: str) -> Reply:
         headers.append(("retry-after", str(error.extra.get("retry_after", 1))))
     if error.http_status == 401:  # noqa: PLR2004
         headers.append(("www-authenticate", 'Bearer realm="shuchang-data"'))
+    if error.http_status == 416:  # noqa: PLR2004 - RFC 9110 §15.5.17: the current length
+        headers.append(("content-range", f"bytes */{error.extra.get('size', '*')}"))
     return Reply(error.http_status, headers, msgspec.json.encode(error.problem(instance)))
 
 
@@ -164,6 +169,7 @@ class Gateway:
         self.timeout = s.dataplane_timeout_ms / 1000
         self.limiter = RateLimiter(s.dataplane_rate)
         self.targets = Targets()
+        self.datasets = Datasets(platform)
         self._transport, self._owns_engine = transport, owns_engine
         self._client: httpx.AsyncClient | None = None
         self._opened = 0  # records since the last seal
@@ -250,21 +256,32 @@ class Gateway:
             logger.exception("data request failed")
             reply = _problem(ShuchangError(), scope["path"])
             exchange.outcome = "error"
-        sent = await self._send(send, reply)
+        try:
+            sent = await self._send(send, reply, scope)
+        except anyio.get_cancelled_exc_class():  # cancelled mid-download: bytes so far count
+            exchange.outcome = "client_gone"
+            await self._finish(exchange, reply, sent=False)
+            raise
+        except Exception:  # a source failed after the answer began: it is cut short
+            logger.exception("sending a data answer failed")
+            exchange.outcome = "error"
+            sent = False
         await self._finish(exchange, reply, sent=sent)
 
-    async def _finish(self, exchange: Exchange, reply: Reply, *, sent: bool) -> None:
+    async def _finish(self, exchange: Exchange, reply: Reply | Streamed, *, sent: bool) -> None:
         """Write a permitted request's outcome, even while the request is being cancelled."""
         if exchange.record_id is not None:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._close, exchange, reply, sent)
 
-    async def _serve(self, scope: Message, receive: Receive, exchange: Exchange) -> Reply:
+    async def _serve(
+        self, scope: Message, receive: Receive, exchange: Exchange
+    ) -> Reply | Streamed:
         if scope["path"] == "/healthz":
             return Reply(200, [("content-type", "application/json")], b'{"status":"ok"}')
         suffix = _suffix(scope["path"], scope.get("raw_path") or scope["path"].encode())
         method = scope["method"]
-        if method not in ("GET", "POST"):
+        if method not in ("GET", "POST", "HEAD"):
             raise MethodNotAllowed()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         claims = verify_token(_bearer(headers), self.keys, audience=self.audience)
@@ -273,8 +290,28 @@ class Gateway:
             raise RateLimited(extra={"retry_after": max(1, math.ceil(wait))})
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         fields, rest = _fields(query)
-        body = await _body(receive) if method == "POST" else b""
         purpose = headers.get("x-shuchang-purpose")
+        if await self.datasets.handles(claims):  # files and tables (dataplane/datasets.py)
+            if method == "POST":
+                raise MethodNotAllowed()
+            ask = Ask(
+                method,
+                scope["path"],
+                suffix,
+                rest,
+                fields,
+                headers,
+                unquote(purpose) if purpose else None,
+                exchange.started_at,
+                exchange.clock,
+            )
+            self._opened += 1
+            exchange.served = await self.datasets.serve(claims, ask)
+            exchange.record_id = exchange.served.record_id
+            return exchange.served.reply
+        if method == "HEAD":
+            raise MethodNotAllowed()
+        body = await _body(receive) if method == "POST" else b""
         request = DataRequest(
             method,
             scope["path"],
@@ -345,8 +382,14 @@ class Gateway:
             extra.append(("x-shuchang-remaining-uses", str(decision.remaining_uses)))
         return Reply(out.status, out.headers + extra, out.body)
 
-    @staticmethod
-    async def _send(send: Send, reply: Reply) -> bool:
+    async def _send(self, send: Send, reply: Reply | Streamed, scope: Message) -> bool:
+        if isinstance(reply, Streamed):
+            pathsend = self.platform.settings.dataplane_pathsend and (
+                "http.response.pathsend" in (scope.get("extensions") or {})
+            )
+            return await send_streamed(
+                send, reply, head=scope["method"] == "HEAD", pathsend=pathsend
+            )
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
         headers.append((b"content-length", str(len(reply.body)).encode()))
         try:
@@ -356,9 +399,13 @@ class Gateway:
             return False
         return True
 
-    def _close(self, exchange: Exchange, reply: Reply, sent: bool) -> None:
+    def _close(self, exchange: Exchange, reply: Reply | Streamed, sent: bool) -> None:
         delivered = exchange.outcome == metering.DELIVERED
         outcome = exchange.outcome if not delivered or sent else "client_gone"
+        size = len(reply.body) if delivered and sent else 0
+        rows = exchange.rows if delivered and sent else 0
+        if isinstance(reply, Streamed):  # a download: what actually went out
+            size, rows = reply.progress.sent, reply.progress.rows
         try:
             with self.platform.unit() as s:
                 closed = metering.close(
@@ -366,10 +413,12 @@ class Gateway:
                     exchange.record_id or 0,
                     outcome=outcome,
                     status=reply.status,
-                    size=len(reply.body) if delivered and sent else 0,
-                    rows=exchange.rows if delivered and sent else 0,
+                    size=size,
+                    rows=rows,
                     duration_ms=int((time.monotonic() - exchange.clock) * 1000),
                 )
+                if exchange.served is not None:
+                    exchange.served.settle(s, size)
         except Exception:  # the record stays "unknown": still a counted use (docs/dataplane)
             logger.exception("writing the outcome of usage record %s failed", exchange.record_id)
             return
