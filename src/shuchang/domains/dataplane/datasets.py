@@ -212,6 +212,8 @@ class Datasets:
         after = _param(ask.query, "after")
         engine, table = await anyio.to_thread.run_sync(self._table_facts, part)
         columns = tuple(c.name for c in table.columns)
+        if after is not None:  # a bad cursor is refused before anything is counted
+            tables.check_cursor(table, after)
         req = self._request(ask, part, "table", columns=columns, fmt=fmt)
         admission = await self.admit(claims, req)
         query = tables.TableQuery(admission.keep or list(columns), limit, after, fmt)

@@ -257,7 +257,7 @@ class Gateway:
             reply = _problem(ShuchangError(), scope["path"])
             exchange.outcome = "error"
         try:
-            sent = await self._send(send, reply, scope)
+            sent = await self._send(send, receive, reply, scope)
         except anyio.get_cancelled_exc_class():  # cancelled mid-download: bytes so far count
             exchange.outcome = "client_gone"
             await self._finish(exchange, reply, sent=False)
@@ -382,13 +382,15 @@ class Gateway:
             extra.append(("x-shuchang-remaining-uses", str(decision.remaining_uses)))
         return Reply(out.status, out.headers + extra, out.body)
 
-    async def _send(self, send: Send, reply: Reply | Streamed, scope: Message) -> bool:
+    async def _send(
+        self, send: Send, receive: Receive, reply: Reply | Streamed, scope: Message
+    ) -> bool:
         if isinstance(reply, Streamed):
             pathsend = self.platform.settings.dataplane_pathsend and (
                 "http.response.pathsend" in (scope.get("extensions") or {})
             )
             return await send_streamed(
-                send, reply, head=scope["method"] == "HEAD", pathsend=pathsend
+                send, receive, reply, head=scope["method"] == "HEAD", pathsend=pathsend
             )
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
         headers.append((b"content-length", str(len(reply.body)).encode()))

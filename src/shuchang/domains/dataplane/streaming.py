@@ -22,6 +22,7 @@ import anyio.to_thread
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
+Receive = Callable[[], Awaitable[Message]]
 CHUNK = 1024 * 1024
 
 
@@ -63,9 +64,32 @@ async def file_chunks(path: Path, start: int, length: int) -> AsyncIterator[byte
         os.close(fd)
 
 
-async def send_streamed(send: Send, reply: Streamed, *, head: bool, pathsend: bool) -> bool:
-    """Send ``reply``; True when it all went out. A client that went away (OSError from the
-    server) is False, with ``reply.progress.sent`` the bytes that went out before."""
+async def send_streamed(
+    send: Send, receive: Receive, reply: Streamed, *, head: bool, pathsend: bool
+) -> bool:
+    """Send ``reply``; True when it all went out. A client that went away (``http.disconnect``
+    received, or OSError from the server's ``send``) is False, with ``reply.progress.sent``
+    the bytes that went out before."""
+    gone, sent = False, False
+
+    async def watch(scope: anyio.CancelScope) -> None:
+        nonlocal gone
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        if not reply.progress.complete:  # a disconnect after the last byte is the normal end
+            gone = True
+            scope.cancel()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch, tg.cancel_scope)
+        sent = await _send(send, reply, head=head, pathsend=pathsend)
+        tg.cancel_scope.cancel()
+    if gone:
+        reply.progress.complete = False
+    return sent and not gone
+
+
+async def _send(send: Send, reply: Streamed, *, head: bool, pathsend: bool) -> bool:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
     if reply.length is not None:
         headers.append((b"content-length", str(reply.length).encode()))
@@ -74,6 +98,8 @@ async def send_streamed(send: Send, reply: Streamed, *, head: bool, pathsend: bo
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         if head or reply.chunks is None:
             await send({"type": "http.response.body", "body": b""})
+            progress.complete = True
+            return True
         elif pathsend and reply.pathsend is not None:
             await send({"type": "http.response.pathsend", "path": str(reply.pathsend)})
             progress.sent = reply.length or 0
@@ -82,12 +108,12 @@ async def send_streamed(send: Send, reply: Streamed, *, head: bool, pathsend: bo
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 progress.sent += len(chunk)
             await send({"type": "http.response.body", "body": b""})
+        progress.complete = True
     except OSError:
         return False
     finally:
         if reply.chunks is not None:
             await _close(reply.chunks)
-    progress.complete = True
     return True
 
 

@@ -99,6 +99,14 @@ def decode_cursor(raw: str, width: int) -> list[Any]:
     return values
 
 
+def check_cursor(table: Table, after: str) -> None:
+    """BadTableQuery unless ``after`` is a cursor of ``table``'s primary key."""
+    width = len(table.primary_key.columns)
+    if not width:
+        raise BadTableQuery("This table has no primary key to page by", "该表没有主键，无法分页")
+    decode_cursor(after, width)
+
+
 class Reflected:
     """Reflected tables by (connection, name), kept for the process's lifetime."""
 
