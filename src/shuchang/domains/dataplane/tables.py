@@ -122,7 +122,13 @@ class Reflected:
             return found
         schema, _, table = name.rpartition(".")
         try:
-            reflected = Table(table, MetaData(), schema=schema or None, autoload_with=engine)
+            try:
+                reflected = Table(table, MetaData(), schema=schema or None, autoload_with=engine)
+            except (NoSuchTableError, SQLAlchemyError):
+                if not schema or engine.dialect.name != "sqlite":
+                    raise
+                # SQLite has no schemas: ``samr.registry`` is then the table's whole name
+                reflected = Table(name, MetaData(), autoload_with=engine)
         except NoSuchTableError as exc:
             raise SourceUnavailable(
                 f"The table {name} does not exist on connection {connection}",
