@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from shuchang import __version__
+from shuchang.client.cli import pull
 from shuchang.domains.catalog.cli import catalog
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
@@ -132,6 +133,7 @@ cli.add_command(transfers)
 cli.add_command(dataplane)
 cli.add_command(verify_id)
 cli.add_command(tlog)
+cli.add_command(pull)
 
 
 def main() -> None:

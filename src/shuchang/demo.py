@@ -227,6 +227,9 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         issuer_key.chmod(0o600)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     os.chmod(path, 0o600)
+    from shuchang.demo_data import write_demo_data
+
+    write_demo_data(settings)  # the tables and file the demo resources name (docs/dataplane)
     return result
 
 

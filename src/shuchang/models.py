@@ -3,6 +3,7 @@
 from shuchang.db import Base
 from shuchang.domains.catalog import models as catalog_models
 from shuchang.domains.contracts import models as contract_models
+from shuchang.domains.dataplane import delivery_models
 from shuchang.domains.dataplane import models as dataplane_models
 from shuchang.domains.evidence import models as evidence_models
 from shuchang.domains.participants import models as participant_models
@@ -14,6 +15,7 @@ __all__ = [
     "catalog_models",
     "contract_models",
     "dataplane_models",
+    "delivery_models",
     "evidence_models",
     "metadata",
     "participant_models",

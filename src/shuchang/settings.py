@@ -120,6 +120,19 @@ class Settings:
     dataplane_seal_records: int = 10000
     """Most usage records per sealed batch; the gateway also seals early once this many wait."""
 
+    dataplane_pathsend: bool = False
+    """Send whole, unprojected files with the ASGI ``http.response.pathsend`` extension when the
+    server offers it (granian does): the server sends the file itself. Off by default: a send
+    that breaks off is then metered as 0 bytes, not the bytes that went out (docs/dataplane)."""
+
+    dataplane_push_seconds: int = 5
+    """How often the gateway looks for push transfers to deliver (0: never; run
+    `shuchang dataplane push --once` instead)."""
+
+    dataplane_push_attempts: int = 5
+    """Attempts to deliver a push transfer (backoff 2, 4, 8 … s, at most 5 min) before the
+    provider terminates it with reason ``push_failed``."""
+
     data_root: str = ""
     """Directory holding this provider's data files (数据目录); file locations of resources
     resolve inside it as if it were the root (``/mes/reels.parquet`` is

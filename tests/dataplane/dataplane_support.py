@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +28,12 @@ import httpx
 import msgspec
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from sqlalchemy import select
-from two_connectors import free_port
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "contracts"))
 sys.path.append(str(Path(__file__).resolve().parents[1] / "transfers"))
 from contracts_support import Parties, register_parties
 from transfers_support import Pair, act, detail, open_pair, provider_view, start, token_of
+from two_connectors import free_port
 
 from shuchang.domains.catalog import products, resources
 from shuchang.domains.catalog.schemas import ProductIn, ResourceIn, ReviewDecision
@@ -186,14 +186,19 @@ def open_plane(
     tmp_path: Path,
     offer: dict[str, Any] | None = None,
     backend_url: str = BACKEND,
+    lister: Callable[[Platform, uuid.UUID, dict[str, Any]], uuid.UUID] | None = None,
     **settings: Any,
 ) -> Iterator[Plane]:
-    """A finalized agreement on an API product, a STARTED pull transfer, the running gateway."""
+    """A finalized agreement on an API product (or what ``lister`` lists), a STARTED pull
+    transfer, the running gateway."""
     offer = offer or policy()
     parties: Parties = register_parties(platform, offer)
-    parties = dataclasses.replace(
-        parties, product_id=list_api_product(platform, parties.provider.id, offer, backend_url)
+    product_id = (
+        lister(platform, parties.provider.id, offer)
+        if lister
+        else list_api_product(platform, parties.provider.id, offer, backend_url)
     )
+    parties = dataclasses.replace(parties, product_id=product_id)
     tuned = {"dataplane_seal_seconds": 0, "dataplane_rate": 100_000, **settings}
     backend = Backend()
     with ExitStack() as stack:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,3 +48,57 @@ def api_endpoint(session: Session, product_id: uuid.UUID) -> ApiEndpoint | None:
                 product_id, kind, str(location["url"]), str(location.get("method", "GET"))
             )
     return ApiEndpoint(product_id, kind, None, "GET")
+
+
+@dataclass(frozen=True)
+class SourcePart:
+    """One pinned source of a product as the data plane delivers it (never shown as is to
+    consumers: ``location`` is the provider's)."""
+
+    resource_id: uuid.UUID
+    version: int
+    title: str
+    location: dict[str, Any]
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProductSources:
+    product_id: uuid.UUID
+    kind: str
+    parts: tuple[SourcePart, ...]
+
+
+def product_sources(session: Session, product_id: uuid.UUID) -> ProductSources | None:
+    """The product's kind and its pinned source versions (by resource id), with each one's
+    location and declared field names. None: no such product."""
+    kind = session.scalar(select(Product.kind).where(Product.id == product_id))
+    if kind is None:
+        return None
+    rows = session.execute(
+        select(
+            ResourceVersion.resource_id,
+            ResourceVersion.version,
+            ResourceVersion.title,
+            ResourceVersion.location,
+            ResourceVersion.fields,
+        )
+        .join(
+            ProductSource,
+            (ResourceVersion.resource_id == ProductSource.resource_id)
+            & (ResourceVersion.version == ProductSource.resource_version),
+        )
+        .where(ProductSource.product_id == product_id)
+        .order_by(ProductSource.resource_id)
+    )
+    parts = tuple(
+        SourcePart(
+            rid,
+            version,
+            title,
+            dict(location or {}),
+            tuple(str(f["name"]) for f in fields or () if isinstance(f, dict) and "name" in f),
+        )
+        for rid, version, title, location, fields in rows
+    )
+    return ProductSources(product_id, kind, parts)

@@ -70,6 +70,9 @@ class UseRequest(msgspec.Struct, forbid_unknown_fields=True):
         list[Annotated[str, msgspec.Meta(max_length=63)]], msgspec.Meta(max_length=500)
     ] = []
     consume: bool = False  # count this use if permitted (the data plane sets it)
+    # This request continues a use counted earlier (a resumed download, docs/dataplane §6):
+    # decided as that use was (one use fewer), and not counted again.
+    continues: bool = False
 
 
 class UseDecision(msgspec.Struct, frozen=True):

@@ -137,7 +137,8 @@ def decide_uses(
             region=request.region,
             recipient=recipient,
             fields=tuple(request.fields),
-            uses=uses,
+            # a continuation (a resumed download) is decided as the use it continues was
+            uses=max(0, uses - 1) if request.continues and not request.consume else uses,
             agreed_at=valid_from,
         )
         decision = decide(policy, request.action, context)

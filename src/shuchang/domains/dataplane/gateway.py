@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_from_bytes, unquote, unquote_plus
+from urllib.parse import parse_qsl, quote_from_bytes, unquote, unquote_plus
 
 import anyio
 import anyio.to_thread
@@ -34,6 +34,7 @@ import msgspec
 from shuchang.db import utcnow
 from shuchang.domains.dataplane import metering, sealing, upstream
 from shuchang.domains.dataplane.admission import CLIENT_CLOSED, Committer
+from shuchang.domains.dataplane.datasets import Ask, Datasets, Served
 from shuchang.domains.dataplane.errors import (
     BodyTooLarge,
     Denied,
@@ -44,6 +45,7 @@ from shuchang.domains.dataplane.errors import (
 from shuchang.domains.dataplane.ratelimit import RateLimiter
 from shuchang.domains.dataplane.schemas import BatchOut
 from shuchang.domains.dataplane.service import Admission, DataRequest, Targets
+from shuchang.domains.dataplane.streaming import Streamed, send_streamed
 from shuchang.domains.transfers import (
     Plane,
     TokenClaims,
@@ -83,6 +85,7 @@ class Exchange:
     record_id: int | None = None
     outcome: str = metering.DELIVERED
     rows: int = 0
+    served: Served | None = None  # a dataset download: bytes and rows counted as sent
 
 
 def _problem(error: ShuchangError, instance: str) -> Reply:
@@ -91,6 +94,8 @@ def _problem(error: ShuchangError, instance: str) -> Reply:
         headers.append(("retry-after", str(error.extra.get("retry_after", 1))))
     if error.http_status == 401:  # noqa: PLR2004
         headers.append(("www-authenticate", 'Bearer realm="shuchang-data"'))
+    if error.http_status == 416:  # noqa: PLR2004 - RFC 9110 §15.5.17: the current length
+        headers.append(("content-range", f"bytes */{error.extra.get('size', '*')}"))
     return Reply(error.http_status, headers, msgspec.json.encode(error.problem(instance)))
 
 
@@ -187,6 +192,7 @@ class Gateway:
         self.targets = Targets()
         self.committer = Committer(platform, self.targets)
         self.tokens = VerifiedTokens()
+        self.datasets = Datasets(platform)
         self._transport, self._owns_engine = transport, owns_engine
         self._upstream: upstream.Upstream | None = None
         self._opened = 0  # records since the last seal
@@ -273,25 +279,42 @@ class Gateway:
             logger.exception("data request failed")
             reply = _problem(ShuchangError(), scope["path"])
             exchange.outcome = "error"
-        sent = await self._send(send, reply)
+        try:
+            sent = await self._send(send, receive, reply, scope)
+        except anyio.get_cancelled_exc_class():  # cancelled mid-download: bytes so far count
+            exchange.outcome = "client_gone"
+            await self._finish(exchange, reply, sent=False)
+            raise
+        except Exception:  # a source failed after the answer began: it is cut short
+            logger.exception("sending a data answer failed")
+            exchange.outcome = "error"
+            sent = False
         await self._finish(exchange, reply, sent=sent)
 
-    async def _finish(self, exchange: Exchange, reply: Reply, *, sent: bool) -> None:
+    async def _finish(self, exchange: Exchange, reply: Reply | Streamed, *, sent: bool) -> None:
         """Write a permitted request's outcome, even while the request is being cancelled.
         If that fails the record stays ``unknown``: still a counted use (docs/dataplane)."""
         if exchange.record_id is not None:
             with anyio.CancelScope(shield=True):
                 try:
-                    await self.committer.close(_closing(exchange, reply, sent))
+                    closing = _closing(exchange, reply, sent)
+                    if exchange.served is None:
+                        await self.committer.close(closing)
+                    else:
+                        await anyio.to_thread.run_sync(
+                            self._close_download, closing, exchange.served
+                        )
                 except Exception:
                     logger.exception("writing the outcome of record %s failed", exchange.record_id)
 
-    async def _serve(self, scope: Message, receive: Receive, exchange: Exchange) -> Reply:
+    async def _serve(
+        self, scope: Message, receive: Receive, exchange: Exchange
+    ) -> Reply | Streamed:
         if scope["path"] == "/healthz":
             return Reply(200, [("content-type", "application/json")], b'{"status":"ok"}')
         suffix = _suffix(scope["path"], scope.get("raw_path") or scope["path"].encode())
         method = scope["method"]
-        if method not in ("GET", "POST"):
+        if method not in ("GET", "POST", "HEAD"):
             raise MethodNotAllowed()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         claims = self.tokens.verify(_bearer(headers), self.keys, self.audience)
@@ -300,8 +323,28 @@ class Gateway:
             raise RateLimited(extra={"retry_after": max(1, math.ceil(wait))})
         fields, rest = _fields(scope.get("query_string", b"").decode("latin-1"))
         rest = _query(rest)
-        body = await _body(receive) if method == "POST" else b""
         purpose = headers.get("x-shuchang-purpose")
+        if await self.datasets.handles(claims):  # files and tables (dataplane/datasets.py)
+            if method == "POST":
+                raise MethodNotAllowed()
+            ask = Ask(
+                method,
+                scope["path"],
+                suffix,
+                parse_qsl(rest, keep_blank_values=True),
+                fields,
+                headers,
+                unquote(purpose) if purpose else None,
+                exchange.started_at,
+                exchange.clock,
+            )
+            self._opened += 1
+            exchange.served = await self.datasets.serve(claims, ask)
+            exchange.record_id = exchange.served.record_id
+            return exchange.served.reply
+        if method == "HEAD":
+            raise MethodNotAllowed()
+        body = await _body(receive) if method == "POST" else b""
         request = DataRequest(
             method,
             scope["path"],
@@ -367,8 +410,16 @@ class Gateway:
             extra.append(("x-shuchang-remaining-uses", str(decision.remaining_uses)))
         return Reply(out.status, out.headers + extra, out.body)
 
-    @staticmethod
-    async def _send(send: Send, reply: Reply) -> bool:
+    async def _send(
+        self, send: Send, receive: Receive, reply: Reply | Streamed, scope: Message
+    ) -> bool:
+        if isinstance(reply, Streamed):
+            pathsend = self.platform.settings.dataplane_pathsend and (
+                "http.response.pathsend" in (scope.get("extensions") or {})
+            )
+            return await send_streamed(
+                send, receive, reply, head=scope["method"] == "HEAD", pathsend=pathsend
+            )
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
         headers.append((b"content-length", str(len(reply.body)).encode()))
         try:
@@ -378,17 +429,30 @@ class Gateway:
             return False
         return True
 
+    def _close_download(self, closing: metering.Closing, served: Served) -> None:
+        """A download's outcome and its copy's settlement in one transaction (a download is
+        big and rare beside API calls: it does not need the committer's batches)."""
+        with self.platform.unit() as s:
+            if not metering.close_records(s, [closing]):
+                logger.warning("usage record %s was sealed before its outcome", closing.record_id)
+            served.settle(s, closing.size)
 
-def _closing(exchange: Exchange, reply: Reply, sent: bool) -> metering.Closing:
+
+def _closing(exchange: Exchange, reply: Reply | Streamed, sent: bool) -> metering.Closing:
     """What a permitted request's record says once it is over: only an answer that was sent
-    counts its bytes and rows; one the client left before is ``client_gone``."""
+    counts its bytes and rows (a download's: what actually went out); one the client left
+    before is ``client_gone``."""
     delivered = exchange.outcome == metering.DELIVERED
+    size = len(reply.body) if delivered and sent else 0
+    rows = exchange.rows if delivered and sent else 0
+    if isinstance(reply, Streamed):
+        size, rows = reply.progress.sent, reply.progress.rows
     return metering.Closing(
         record_id=exchange.record_id or 0,
         outcome=exchange.outcome if not delivered or sent else "client_gone",
         status=reply.status,
-        size=len(reply.body) if delivered and sent else 0,
-        rows=exchange.rows if delivered and sent else 0,
+        size=size,
+        rows=rows,
         duration_ms=int((time.monotonic() - exchange.clock) * 1000),
     )
 

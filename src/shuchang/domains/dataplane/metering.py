@@ -59,6 +59,10 @@ class Opening:
     permitted: bool
     started_at: datetime
     duration_ms: int | None = None  # a denial's, known at once
+    counted: bool = True  # False: a resumed range of a paid copy, HEAD, the manifest
+    resource_id: uuid.UUID | None = None  # downloads: which source part
+    byte_range: str | None = None
+    channel: str | None = None  # downloads: pull or push
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ def _row(o: Opening) -> dict[str, Any]:
         "rows": 0,
         "duration_ms": o.duration_ms,
         "started_at": o.started_at,
+        "counted": o.counted,
+        "resource_id": o.resource_id,
+        "byte_range": o.byte_range,
+        "channel": o.channel,
     }
 
 

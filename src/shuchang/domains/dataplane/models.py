@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shuchang.db import Base, BigId, UTCDateTime, utcnow
@@ -55,3 +55,9 @@ class UsageRecord(Base):
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("dataplane_metering_batches.id"), index=True
     )
+    # Downloads (docs/dataplane §6): a resumed range inside a copy already paid for is a
+    # permitted record that did not count a use; which source part, which bytes, pull or push.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    resource_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    byte_range: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(8))
