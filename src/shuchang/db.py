@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -24,6 +25,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+try:
+    import fcntl
+except ImportError:  # Windows: threads of one process still queue; processes meet busy_timeout
+    fcntl = None  # type: ignore[assignment]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,17 +142,55 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iter
             session.close()
 
 
-_write_locks: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+class WriterQueue:
+    """The queue of SQLite writers to one database file: threads of this process take turns
+    on an in-process lock, and processes take turns on an advisory ``flock`` of a lock file
+    beside the database (``<db>.writers``), held by the outermost holder of a thread.
+
+    SQLite admits one writer at a time; a writer that finds the database locked polls with
+    sleeps (its busy handler, 1 ms growing to 100 ms), which under load leaves the lock idle
+    between polls and costs more time than the writes (a third of the gateway's samples were
+    in that sleep, benchmarks/dataplane_load.py). Queued here, writers — also those of other
+    Shuchang processes on the same file, such as several gateway workers — are woken the
+    moment the lock is free. Programs that do not queue here still meet the busy timeout."""
+
+    def __init__(self, path: str | None) -> None:
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._file = open(path + ".writers", "a+b") if path and fcntl else None  # noqa: SIM115
+        if self._file is not None:  # closed with the queue (which lives as long as its engine)
+            weakref.finalize(self, self._file.close)
+
+    def __enter__(self) -> WriterQueue:
+        self._thread_lock.acquire()
+        if self._depth == 0 and self._file is not None and fcntl is not None:
+            try:
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+            except BaseException:
+                self._thread_lock.release()
+                raise
+        self._depth += 1
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._file is not None and fcntl is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+
+_write_locks: WeakKeyDictionary[Engine, WriterQueue] = WeakKeyDictionary()
 _write_locks_guard = threading.Lock()
 
 
-def _writers(engine: Engine) -> threading.RLock:
-    """The queue of this process's SQLite writers. SQLite admits one writer at a time; threads
-    that wait inside SQLite poll with sleeps (its busy handler), which under load leaves the
-    lock idle between polls and costs more time than the writes (benchmarks/dataplane_load.py).
-    Queued here they take turns at once; other processes still meet the busy timeout."""
+def _writers(engine: Engine) -> WriterQueue:
+    """The writer queue of ``engine``'s SQLite database (see :class:`WriterQueue`)."""
     with _write_locks_guard:
         lock = _write_locks.get(engine)
         if lock is None:
-            lock = _write_locks[engine] = threading.RLock()
+            database = engine.url.database
+            on_disk = database not in (None, "", ":memory:") and "mode=memory" not in str(
+                engine.url
+            )
+            lock = _write_locks[engine] = WriterQueue(database if on_disk else None)
         return lock
