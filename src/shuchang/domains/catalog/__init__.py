@@ -4,21 +4,17 @@ Other domains import only these names.
 """
 
 from shuchang.domains.catalog.endpoints import (
-    ApiEndpoint,
     ProductSources,
     SourcePart,
-    api_endpoint,
     product_sources,
 )
 from shuchang.domains.catalog.products import listed_offer
 from shuchang.domains.catalog.schemas import ProductOut
 
 __all__ = [
-    "ApiEndpoint",
     "ProductOut",
     "ProductSources",
     "SourcePart",
-    "api_endpoint",
     "listed_offer",
     "product_sources",
 ]

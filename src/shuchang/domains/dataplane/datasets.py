@@ -90,10 +90,10 @@ def _part_id(suffix: str) -> tuple[str, uuid.UUID | None]:
 class Datasets:
     """The dataset side of one gateway: its data sources, digests and reflected tables."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, offerings: Offerings) -> None:
         self.platform = platform
         self.sources = DataSources.of(platform.settings)
-        self.offerings = Offerings()
+        self.offerings = offerings
         self.digests = DigestCache()
         self.tables = tables.Reflected()
 

@@ -35,6 +35,7 @@ from shuchang.db import utcnow
 from shuchang.domains.dataplane import metering, sealing, upstream
 from shuchang.domains.dataplane.admission import CLIENT_CLOSED, Committer
 from shuchang.domains.dataplane.datasets import Ask, Datasets, Served
+from shuchang.domains.dataplane.delivery import Offerings
 from shuchang.domains.dataplane.errors import (
     BodyTooLarge,
     Denied,
@@ -189,10 +190,11 @@ class Gateway:
         self.platform, self.keys, self.audience = platform, dict(keys), audience
         self.timeout = s.dataplane_timeout_ms / 1000
         self.limiter = RateLimiter(s.dataplane_rate)
-        self.targets = Targets()
+        offerings = Offerings()  # agreement → product, shared by API and dataset requests
+        self.targets = Targets(offerings)
         self.committer = Committer(platform, self.targets)
         self.tokens = VerifiedTokens()
-        self.datasets = Datasets(platform)
+        self.datasets = Datasets(platform, offerings)
         self._transport, self._owns_engine = transport, owns_engine
         self._upstream: upstream.Upstream | None = None
         self._opened = 0  # records since the last seal

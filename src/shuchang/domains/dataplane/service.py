@@ -4,7 +4,6 @@ Requests are admitted in batches (:func:`admit_many`; the gateway's group commit
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -13,9 +12,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from shuchang.domains.catalog import api_endpoint
 from shuchang.domains.contracts import UseDecision, UseRequest, decide_uses, find_agreement
 from shuchang.domains.dataplane import metering
+from shuchang.domains.dataplane.delivery import Offerings
 from shuchang.domains.dataplane.errors import MethodNotAllowed, NotAnApi
 from shuchang.domains.dataplane.schemas import UsageSummary
 from shuchang.domains.participants import Actor
@@ -26,8 +25,6 @@ from shuchang.domains.transfers import (
     transfer_states,
 )
 from shuchang.errors import NotFound, ShuchangError
-
-TARGET_SECONDS = 30.0  # how long an agreement's backend address is reused before re-reading
 
 
 @dataclass(frozen=True)
@@ -59,40 +56,19 @@ class Admission:
 
 
 class Targets:
-    """Agreement → backend address, read once per ``TARGET_SECONDS`` (an agreement's product
-    and its pinned source versions change only when the provider edits the product)."""
+    """Agreement → backend address of its API product, from the delivery offerings' cache
+    (one read per agreement per ``delivery.SECONDS``, shared with dataset delivery)."""
 
-    def __init__(self, seconds: float = TARGET_SECONDS) -> None:
-        self.seconds = seconds
-        self._cache: dict[uuid.UUID, tuple[Target, float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, offerings: Offerings) -> None:
+        self.offerings = offerings
 
     def get(self, session: Session, agreement_id: uuid.UUID) -> Target:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(agreement_id)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        target = _target(session, agreement_id)
-        with self._lock:
-            if len(self._cache) > 10_000:  # noqa: PLR2004 - bound memory; entries refill
-                self._cache.clear()
-            self._cache[agreement_id] = (target, now + self.seconds)
-        return target
-
-
-def _target(session: Session, agreement_id: uuid.UUID) -> Target:
-    agreement = find_agreement(session, agreement_id)
-    product_id = agreement.dataset_id.removeprefix("urn:uuid:") if agreement else None
-    try:
-        endpoint = api_endpoint(session, uuid.UUID(product_id)) if product_id else None
-    except ValueError:
-        endpoint = None
-    if agreement is None:
-        raise NotFound("Agreement not found", "合约不存在", code="agreement.not_found")
-    if endpoint is None or endpoint.kind != "api" or not endpoint.url:
-        raise NotAnApi()
-    return Target(endpoint.url, endpoint.method, agreement.purpose, agreement.consumer_id)
+        offering = self.offerings.get(session, agreement_id)
+        http = next((p.location for p in offering.parts if p.location.get("type") == "http"), None)
+        if offering.kind != "api" or http is None:
+            raise NotAnApi()
+        method = str(http.get("method", "GET"))
+        return Target(str(http["url"]), method, offering.purpose, offering.consumer_id)
 
 
 def admit_many(
