@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -159,3 +160,50 @@ def test_the_running_gateway_seals_on_its_own(platform: Platform, tmp_path: Path
         assert len(records) == 2 and all(r.batch_id is not None for r in records)
         with plane.platform.unit(write=False) as s:
             assert verify_batch(s, records[0].batch_id or 0)[1]
+
+
+def test_a_download_record_line_names_its_part_range_channel_and_uncounted_use() -> None:
+    from types import SimpleNamespace
+
+    from shuchang.domains.dataplane.sealing import record_line
+
+    ids = [uuid.UUID(int=i) for i in range(4)]
+    base = {
+        "id": 7,
+        "agreement_id": ids[0],
+        "transfer_id": ids[1],
+        "consumer_id": ids[2],
+        "method": "GET",
+        "path": "/data/x",
+        "permitted": True,
+        "outcome": "delivered",
+        "status": 206,
+        "bytes": 100,
+        "rows": 0,
+        "duration_ms": 3,
+        "started_at": datetime(2026, 12, 6, 8, 0, tzinfo=UTC),
+        "counted": True,
+        "resource_id": None,
+        "byte_range": None,
+        "channel": None,
+    }
+    plain = record_line(SimpleNamespace(**base))
+    assert b"counted" not in plain and b"channel" not in plain  # as sealed before downloads
+    download = {
+        **base,
+        "counted": False,
+        "resource_id": ids[3],
+        "byte_range": "100-199",
+        "channel": "pull",
+    }
+    line = canonical_json(
+        {
+            **{k: v for k, v in download.items() if k not in ("started_at",)},
+            "agreement_id": str(ids[0]),
+            "transfer_id": str(ids[1]),
+            "consumer_id": str(ids[2]),
+            "resource_id": str(ids[3]),
+            "started_at": "2026-12-06T08:00:00.000000Z",
+        }
+    )
+    assert record_line(SimpleNamespace(**download)) == line + b"\n"

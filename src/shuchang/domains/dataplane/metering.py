@@ -36,7 +36,12 @@ _records = table_of(UsageRecord)
 _insert_many = insert(_records).returning(_records.c.id, sort_by_parameter_order=True)
 _close = (
     update(_records)
-    .where(_records.c.id == bindparam("rid"), _records.c.batch_id.is_(None))
+    # written once, to a record still waiting for it: a record with an outcome never changes
+    .where(
+        _records.c.id == bindparam("rid"),
+        _records.c.batch_id.is_(None),
+        _records.c.outcome == UNKNOWN,
+    )
     .values(
         outcome=bindparam("o"),
         status=bindparam("st"),
