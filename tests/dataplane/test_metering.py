@@ -207,3 +207,27 @@ def test_a_download_record_line_names_its_part_range_channel_and_uncounted_use()
         }
     )
     assert record_line(SimpleNamespace(**download)) == line + b"\n"
+
+
+def test_a_batch_whose_records_changed_after_hashing_is_not_written(plane: Plane) -> None:
+    from shuchang.domains.dataplane.models import MeteringBatch
+    from shuchang.domains.dataplane.sealing import SealConflict, commit, prepare
+
+    claims = verify_token(plane.token, plane.gateway.keys)
+    request = DataRequest("GET", "/data", (), None, datetime.now(UTC), time.monotonic())
+    with plane.platform.unit() as s:
+        admission = admit(s, claims, plane.gateway.targets, request)
+    with plane.platform.unit(write=False) as s:  # hashed as unknown (past the grace of 0 s)
+        prepared = prepare(s, limit=100, in_flight_seconds=0)
+    assert prepared is not None and prepared.unknown == [admission.record_id]
+    with plane.platform.unit() as s:  # its outcome arrives late
+        assert close_records(s, [Closing(admission.record_id, "delivered", 200, 9, 1, 5)]) == 1
+    with pytest.raises(SealConflict), plane.platform.unit() as s:
+        commit(s, prepared)
+    with plane.platform.unit(write=False) as s:
+        assert s.scalars(select(MeteringBatch)).all() == []
+    (record,) = plane.records()
+    assert (record.outcome, record.batch_id) == ("delivered", None)
+    with plane.platform.unit() as s:  # the next round hashes what it is now
+        batch = seal(s, limit=100, in_flight_seconds=0)
+    assert batch is not None and batch.digest == _digest_of(plane, batch.id)
