@@ -10,8 +10,10 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sqlalchemy import text
 
 from shuchang import __version__
+from shuchang.domains.assets.api import ROUTES as ASSET_ROUTES
 from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
+from shuchang.domains.compliance.api import ROUTES as COMPLIANCE_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.dataplane.api import ROUTES as DATAPLANE_ROUTES
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *TRANSFER_PROTOCOL_ROUTES,
             *DATAPLANE_ROUTES,
             *EVIDENCE_ROUTES,
+            *ASSET_ROUTES,
+            *COMPLIANCE_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},

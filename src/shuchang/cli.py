@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from shuchang import __version__
+from shuchang.domains.assets.cli import assets
 from shuchang.domains.catalog.cli import catalog
+from shuchang.domains.compliance.cli import compliance
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
@@ -132,6 +134,8 @@ cli.add_command(transfers)
 cli.add_command(dataplane)
 cli.add_command(verify_id)
 cli.add_command(tlog)
+cli.add_command(assets)
+cli.add_command(compliance)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from shuchang.domains import compliance
 from shuchang.domains.catalog import products
 from shuchang.domains.participants import require
 from shuchang.errors import Conflict, InvalidInput
@@ -129,8 +130,10 @@ class ReviewPages(Controller):
         try:
             with platform.unit() as s:
                 user = viewer(s, request, allow_inactive=False)
+                settings = platform.settings
+                gate = compliance.require_passed if settings.listing_requires_compliance else None
                 decided = products.review(
-                    s, user.actor, product_id, decision, platform.settings.reviewers
+                    s, user.actor, product_id, decision, settings.reviewers, gate=gate
                 )
         except (InvalidInput, Conflict) as exc:
             field = "reasons" if exc.field == "reasons" else "form"

@@ -1,3 +1,8 @@
-"""placeholder"""
+"""Supervision (监管): read-only indicators for the regulator and the operator.
 
-__all__: list[str] = []
+Other domains import only these names.
+"""
+
+from shuchang.domains.supervision.models import AuditRun
+
+__all__ = ["AuditRun"]
