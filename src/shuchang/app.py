@@ -21,6 +21,8 @@ from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
+from shuchang.domains.supervision.api import ROUTES as SUPERVISION_ROUTES
+from shuchang.domains.supervision.metrics import count_requests
 from shuchang.domains.transfers.api import ROUTES as TRANSFER_ROUTES
 from shuchang.domains.transfers.dsp_api import ROUTES as TRANSFER_PROTOCOL_ROUTES
 from shuchang.http import handle_exception, platform_of, refuse_nul
@@ -59,11 +61,12 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *EVIDENCE_ROUTES,
             *ASSET_ROUTES,
             *COMPLIANCE_ROUTES,
+            *SUPERVISION_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},
         before_request=refuse_nul,
-        middleware=[console.session_middleware(settings)],
+        middleware=[count_requests, console.session_middleware(settings)],
         template_config=console.template_config(),
         openapi_config=OpenAPIConfig(
             title="Shuchang 数场 API",

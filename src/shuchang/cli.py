@@ -12,6 +12,7 @@ from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
+from shuchang.domains.supervision.cli import supervision
 from shuchang.domains.transfers.cli import transfers
 from shuchang.settings import Settings
 
@@ -136,6 +137,7 @@ cli.add_command(verify_id)
 cli.add_command(tlog)
 cli.add_command(assets)
 cli.add_command(compliance)
+cli.add_command(supervision)
 
 
 def main() -> None:

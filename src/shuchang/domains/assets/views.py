@@ -238,3 +238,20 @@ def require_status(r: AssetRegistration, allowed: tuple[str, ...], action_zh: st
             f"登记状态为“{state}”，不能{action_zh}",
             code="asset.invalid_transition",
         )
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Registrations per (effective) status, and the sum of pledges not released, in fen."""
+    out: dict[str, int] = {}
+    for r in session.scalars(select(AssetRegistration)):
+        status = effective_status(session, r)
+        out[status] = out.get(status, 0) + 1
+    out["pledged_fen"] = int(
+        session.scalar(
+            select(func.coalesce(func.sum(AssetPledge.amount_fen), 0)).where(
+                AssetPledge.status == "registered"
+            )
+        )
+        or 0
+    )
+    return out

@@ -7,6 +7,7 @@ Other domains import only these names.
 
 from shuchang.domains.compliance.schemas import ProductCompliance
 from shuchang.domains.compliance.service import require_passed
+from shuchang.domains.compliance.views import counts as review_counts
 from shuchang.domains.compliance.views import product_status
 
-__all__ = ["ProductCompliance", "product_status", "require_passed"]
+__all__ = ["ProductCompliance", "product_status", "require_passed", "review_counts"]

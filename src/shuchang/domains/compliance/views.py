@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shuchang.db import utcnow
@@ -152,3 +152,11 @@ def certificate_document(session: Session, actor: Actor, review_id: uuid.UUID) -
             code="compliance.no_certificate",
         )
     return dict(c.document)
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Compliance rounds per status."""
+    rows = session.execute(
+        select(ComplianceReview.status, func.count()).group_by(ComplianceReview.status)
+    )
+    return {status: int(n) for status, n in rows}

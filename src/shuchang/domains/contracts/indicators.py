@@ -21,6 +21,7 @@ class AgreementFacts:
     status: str
     price_model: str
     price_fen: int
+    price_period: str | None
     valid_from: datetime
     valid_until: datetime
     created_at: datetime
@@ -36,6 +37,7 @@ def agreement_facts(session: Session) -> list[AgreementFacts]:
             Agreement.status,
             Agreement.price_model,
             Agreement.price_fen,
+            Agreement.document[("shuchang:price", "period")].as_string(),
             Agreement.valid_from,
             Agreement.valid_until,
             Agreement.created_at,

@@ -9,11 +9,12 @@ from shuchang.domains.evidence.logview import receipt
 from shuchang.domains.evidence.logview import status as log_status
 from shuchang.domains.evidence.schemas import EvidenceEntry
 from shuchang.domains.evidence.service import history, record, record_many
-from shuchang.domains.evidence.tlog.note import Verifier, parse_verifier_key
+from shuchang.domains.evidence.tlog.note import Ed25519Signer, Verifier, parse_verifier_key
 from shuchang.domains.evidence.tlog.offline import verify_receipt
 
 __all__ = [
     "AuditReport",
+    "Ed25519Signer",
     "EvidenceEntry",
     "Verifier",
     "audit",
