@@ -28,6 +28,7 @@ from shuchang.web.catalog_forms import (
     parse_search,
 )
 from shuchang.web.catalog_views import product_view, provider_names, run_search
+from shuchang.web.compliance import compliance_box
 from shuchang.web.forms import Errors, FieldError
 from shuchang.web.i18n import translate
 from shuchang.web.pages import Req, check_csrf, flash, language_of, redirect, render, viewer
@@ -158,9 +159,11 @@ class ReviewPages(Controller):
             user = viewer(s, request, allow_inactive=False)
             require(user.actor, *reviewers, "regulator")
             view = product_view(s, user, product_id, reviewers, language_of(request))
+            compliance = compliance_box(s, user.actor, product_id)
         return render(
             request,
             "catalog/review.html",
+            compliance=compliance,
             user=user,
             view=view,
             errors=errors,
