@@ -119,27 +119,31 @@ class CompliancePages(Controller):
 
     @post("/products/{product_id:uuid}", sync_to_thread=True, status_code=303)
     def save(self, request: Req, product_id: FromPath[uuid.UUID], data: Form) -> Redirect:
-        """Save the answers (opening a round if needed) and, with "submit", send them."""
+        """Save the answers (opening a round if needed) and, with "submit", send them.
+
+        Saving and submitting are two transactions: answers that do not pass the checks yet
+        stay saved as the draft, and the problem says which answer to fix."""
         check_csrf(request, data)
         path = f"/console/compliance/products/{product_id}"
         body = AnswersIn(answers=answers_of(data))
+        submit = text(data, "then") == "submit"
+        platform = platform_of(request)
         try:
-            with platform_of(request).unit() as s:
+            with platform.unit() as s:
                 user = viewer(s, request, allow_inactive=False)
                 current = views.open_round(s, product_id)
                 if current is None:
                     review = service.start(s, user.actor, product_id, body)
                 else:
                     review = service.save(s, user.actor, current.id, body)
-                if text(data, "then") == "submit":
+            if submit:
+                with platform.unit() as s:
                     review = service.submit(s, user.actor, review.id)
         except ShuchangError as exc:
             flash_error(request, exc)
             return redirect(path)
-        _say(request, "comp.submitted_ok" if text(data, "then") == "submit" else "comp.saved_ok")
-        return redirect(
-            f"/console/compliance/reviews/{review.id}" if text(data, "then") == "submit" else path
-        )
+        _say(request, "comp.submitted_ok" if submit else "comp.saved_ok")
+        return redirect(f"/console/compliance/reviews/{review.id}" if submit else path)
 
     @get("/reviews/{review_id:uuid}", sync_to_thread=True)
     def review(self, request: Req, review_id: FromPath[uuid.UUID]) -> Template:

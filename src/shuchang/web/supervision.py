@@ -18,6 +18,19 @@ from shuchang.web.pages import Req, check_csrf, flash, redirect, render, viewer
 
 Form = URLEncodedBody[dict[str, Any]]
 REFRESH_SECONDS = 30
+CODES: dict[str, dict[str, str]] = {
+    "participants": {"kind": "kind.", "status": "status."},
+    "resources": {"status": "status.", "classification": "class.", "industry": "industry."},
+    "products": {
+        "status": "pstatus.",
+        "kind": "pkind.",
+        "classification": "class.",
+        "industry": "industry.",
+    },
+    "agreements": {"status": "agstatus."},
+    "transfers": {"role": "role.", "state": "tstate."},
+}
+"""Which cells hold codes the console's catalogue names (a prefix per table and column)."""
 
 
 class SupervisionPages(Controller):
