@@ -4,17 +4,19 @@ from the JSON API (``/api/v1/supervision/indicators``, signed in by the session 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Controller, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
+from shuchang.domains.catalog.schemas import Classification
 from shuchang.domains.participants import require
+from shuchang.domains.participants.schemas import Kind
 from shuchang.domains.supervision import audits, indicators
 from shuchang.http import platform_of
 from shuchang.web.i18n import translate
-from shuchang.web.pages import Req, check_csrf, flash, redirect, render, viewer
+from shuchang.web.pages import Req, check_csrf, flash, language_of, redirect, render, viewer
 
 Form = URLEncodedBody[dict[str, Any]]
 REFRESH_SECONDS = 30
@@ -42,12 +44,19 @@ class SupervisionPages(Controller):
         with platform.unit(write=False) as s:
             user = viewer(s, request, allow_inactive=False)
             board = indicators.dashboard(s, user.actor, platform.log_signer)
+        language = language_of(request)
+        labels = {
+            **{k: translate(language, f"kind.{k}") for k in get_args(Kind)},
+            **{c: translate(language, f"class.{c}") for c in get_args(Classification)},
+        }
         return render(
             request,
             "supervision/dashboard.html",
             user=user,
             board=board,
             refresh=REFRESH_SECONDS,
+            labels=labels,
+            codes=CODES,
         )
 
     @post("/audit", sync_to_thread=True, status_code=303)
