@@ -29,7 +29,7 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 def _post(client: TestClient, path: str, **fields: object) -> str:  # type: ignore[type-arg]
     form_page = (
         path.rsplit("/", 1)[0]
-        if path.endswith(("/review", "/decide", "/assign", "/audit"))
+        if path.endswith(("/review", "/decide", "/assign", "/audit", "/valuations", "/pledges"))
         else path
     )
     token = csrf_of(client.get(form_page))
@@ -128,3 +128,43 @@ def test_the_dashboard_is_for_oversight_only(platform: Platform, client: TestCli
     )
     audited = _post(client, "/console/supervision/audit")
     assert "审计完成" in audited and "audit-ok" in audited
+
+
+def test_valuation_and_pledge_through_the_forms(platform: Platform, client: TestClient) -> None:  # type: ignore[type-arg]
+    from assets_flow import registered_asset
+
+    rid, holder, today = registered_asset(platform)
+    firm = factories.participant(platform, roles=("service_firm",), name="东瓯资产评估事务所")
+    bank = factories.participant(platform, roles=("consumer",), name="东瓯商业银行")
+    sign_in(client, firm.api_key)
+    page = _post(
+        client,
+        f"/console/assets/{rid}/valuations",
+        method="income",
+        amount="12,000.50",
+        valued_on=today,
+        basis="收益法：未来三年授权收入折现。",
+    )
+    assert "¥12,000.50" in page
+    client.post("/console/logout", data={"_csrf": csrf_of(client.get("/console/assets"))})
+    sign_in(client, holder)
+    too_much = _post(
+        client,
+        f"/console/assets/{rid}/pledges",
+        pledgee_id=str(bank.id),
+        amount="20000",
+        starts_on=today,
+        ends_on=today,
+        reference="质押合同 1",
+    )
+    assert "flash-error" in too_much
+    page = _post(
+        client,
+        f"/console/assets/{rid}/pledges",
+        pledgee_id=str(bank.id),
+        amount="10000",
+        starts_on=today,
+        ends_on=f"{int(today[:4]) + 1}{today[4:]}",
+        reference="质押合同 1",
+    )
+    assert "质押已登记" in page and "¥10,000.00" in page

@@ -25,6 +25,7 @@ from shuchang.domains.assets.schemas import (
 )
 from shuchang.domains.catalog import products
 from shuchang.domains.evidence import history
+from shuchang.domains.participants import with_role
 from shuchang.errors import ShuchangError
 from shuchang.http import platform_of
 from shuchang.web.catalog_views import provider_names
@@ -107,6 +108,7 @@ class AssetPages(Controller):
             names = provider_names(s, ids)
             product = products.get(s, user.actor, r.product_id, ("operator", "service_firm"))
             trail = history(s, f"asset:{r.id}")
+            pledgees = [m for m in with_role(s, "consumer") if m.id != r.holder_id]
         return render(
             request,
             "assets/detail.html",
@@ -118,6 +120,7 @@ class AssetPages(Controller):
             trail=trail,
             may_review=user.role in service.REVIEWERS,
             is_holder=user.is_self(r.holder_id),
+            pledgees=pledgees,
         )
 
     @post("/{registration_id:uuid}/review", sync_to_thread=True, status_code=303)
