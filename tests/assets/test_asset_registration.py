@@ -211,3 +211,18 @@ def test_numbers_are_unique_and_counted_per_region_and_year(platform: Platform) 
     ]  # type: ignore[union-attr]
     assert len(set(numbers_seen)) == 3
     assert [n.split("-")[3] for n in numbers_seen] == ["000001", "000002", "000003"]
+
+
+def test_applications_are_private_and_the_register_is_public(platform: Platform) -> None:
+    listed = provider_product(platform)
+    consumer = actor_of(factories.participant(platform, roles=("consumer",)), "consumer")
+    with platform.unit() as s:
+        applied = service.apply(s, listed.actor, application(listed.product_id), platform.settings)
+    with pytest.raises(NotFound), platform.unit(write=False) as s:
+        views.detail(s, consumer, applied.id)
+    with platform.unit(write=False) as s:
+        assert views.listing(s, consumer) == []
+    registered = register_asset(platform)
+    with platform.unit(write=False) as s:
+        assert [r.id for r in views.listing(s, consumer)] == [registered.id]
+        assert views.detail(s, consumer, registered.id).registration.status == "registered"

@@ -50,7 +50,9 @@ CHINA = timedelta(hours=8)
 def _in_force(session: Session, actor: Actor, registration_id: uuid.UUID) -> AssetRegistration:
     """The registration, locked for this transaction (PostgreSQL), if its certificate holds."""
     views.load(session, actor, registration_id)
-    r = session.get(AssetRegistration, registration_id, with_for_update=True)
+    r = session.get(
+        AssetRegistration, registration_id, with_for_update=True, populate_existing=True
+    )
     assert r is not None
     if views.effective_status(session, r) != "registered":
         state = views.STATUS_ZH.get(views.effective_status(session, r), r.status)
