@@ -43,6 +43,10 @@ class SupervisionPages(Controller):
         platform = platform_of(request)
         with platform.unit(write=False) as s:
             user = viewer(s, request, allow_inactive=False)
+            due = indicators.authorise(s, user.actor)
+        if due:
+            indicators.fresh(platform)
+        with platform.unit(write=False) as s:
             board = indicators.dashboard(s, user.actor, platform.log_signer)
         language = language_of(request)
         labels = {

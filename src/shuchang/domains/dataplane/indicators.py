@@ -1,11 +1,12 @@
-"""Data requests per day over all agreements, for supervision (监管统计)."""
+"""Data requests over all agreements by day, for supervision (监管统计): read with the index
+on ``started_at``, one Asia/Shanghai day (or a few) at a time."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shuchang.domains.dataplane.metering import _day, _flag, _records
@@ -15,29 +16,24 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def requests_per_day(session: Session, since: datetime) -> list[tuple[date, int, int]]:
-    """``(Asia/Shanghai day, requests, permitted)`` for days from ``since`` on."""
+def usage_by_day(
+    session: Session, since: datetime, until: datetime | None = None
+) -> list[tuple[date, uuid.UUID, int, int]]:
+    """``(Asia/Shanghai day, agreement, requests, permitted)`` for records started in
+    ``[since, until)``."""
     day = _day(session).label("day")
     c = _records.c
-    rows = session.execute(
-        select(day, func.count(), _flag(c.permitted.is_(True)))
+    stmt = (
+        select(day, c.agreement_id, func.count(), _flag(c.permitted.is_(True)))
         .where(c.started_at >= since)
-        .group_by(day)
-        .order_by(day)
+        .group_by(day, c.agreement_id)
     )
-    return [(_as_date(d), int(n), int(p)) for d, n, p in rows]
+    if until is not None:
+        stmt = stmt.where(c.started_at < until)
+    return [(_as_date(d), a, int(n), int(p)) for d, a, n, p in session.execute(stmt)]
 
 
-def permitted_by_agreement_month(
-    session: Session, since: datetime
-) -> list[tuple[uuid.UUID, str, int]]:
-    """``(agreement, "YYYY-MM" in Asia/Shanghai, permitted requests)``: what per-call prices
-    are charged on."""
-    month = func.substr(cast(_day(session), String), 1, 7).label("month")
-    c = _records.c
-    rows = session.execute(
-        select(c.agreement_id, month, func.count())
-        .where(c.started_at >= since, c.permitted.is_(True))
-        .group_by(c.agreement_id, month)
-    )
-    return [(a, str(m), int(n)) for a, m, n in rows]
+def first_request_at(session: Session) -> datetime | None:
+    """When the oldest usage record started (an index lookup)."""
+    found: datetime | None = session.scalar(select(func.min(_records.c.started_at)))
+    return found

@@ -9,7 +9,7 @@ import click
 
 from shuchang.clikit import emit, problems_exit, unit
 from shuchang.domains.participants import SYSTEM
-from shuchang.domains.supervision import audits, export, indicators
+from shuchang.domains.supervision import audits, export, indicators, rollup
 
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -23,7 +23,8 @@ def supervision() -> None:
 @problems_exit
 def show_indicators() -> None:
     """Every indicator as JSON."""
-    with unit(write=False) as (platform, s):
+    with unit() as (platform, s):
+        rollup.catch_up(s)
         emit(indicators.dashboard(s, SYSTEM, platform.log_signer))
 
 
@@ -33,7 +34,8 @@ def show_indicators() -> None:
 @problems_exit
 def export_command(name: str, out: Path) -> None:
     """Write one indicator table as CSV."""
-    with unit(write=False) as (platform, s):
+    with unit() as (platform, s):
+        rollup.catch_up(s)
         table = indicators.table(s, SYSTEM, platform.log_signer, name)
     out.write_bytes(export.to_csv(table))
     click.echo(f"{len(table.rows)} row(s) of {name} written to {out}")
@@ -51,3 +53,11 @@ def audit_command() -> None:
         click.echo(f"  {finding['kind']} {finding['index']}: {finding['detail']}", err=True)
     click.echo("audit OK" if result.ok else "audit FAILED")
     sys.exit(0 if result.ok else 1)
+
+
+@supervision.command("rollup")
+def rollup_command() -> None:
+    """Sum the closed days' data requests into the daily rollup (run nightly, e.g. cron)."""
+    with unit() as (_, s):
+        days = rollup.catch_up(s)
+    click.echo(f"{days} day(s) rolled up")

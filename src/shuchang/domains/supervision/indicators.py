@@ -14,13 +14,13 @@ from shuchang.domains.assets import asset_counts
 from shuchang.domains.catalog import product_counts, resource_counts
 from shuchang.domains.compliance import review_counts
 from shuchang.domains.contracts import agreement_facts
-from shuchang.domains.dataplane import requests_per_day
 from shuchang.domains.participants import Actor, count_by_kind_status, require
-from shuchang.domains.supervision import audits
+from shuchang.domains.supervision import audits, rollup
 from shuchang.domains.supervision.schemas import Dashboard, LogFacts, Table
 from shuchang.domains.supervision.value import settlement_status, value_table
 from shuchang.domains.transfers import transfer_counts
 from shuchang.errors import NotFound
+from shuchang.platform import Platform
 
 OVERSIGHT = ("operator", "regulator")
 DAYS = 30
@@ -89,7 +89,8 @@ def _transfers(session: Session) -> Table:
 
 
 def _requests(session: Session, now: datetime) -> Table:
-    rows = requests_per_day(session, now - timedelta(days=DAYS))
+    first = (now + timedelta(hours=8)).date() - timedelta(days=DAYS - 1)
+    rows = rollup.days_since(session, first)
     return Table(
         "requests",
         f"数据请求（近 {DAYS} 天，按日）",
@@ -142,6 +143,18 @@ BUILDERS = (
     "registry",
     "evidence",
 )
+
+
+def authorise(session: Session, actor: Actor) -> bool:
+    """Admit operator and regulator; whether closed days still need rolling up first."""
+    require(actor, *OVERSIGHT)
+    return rollup.pending(session)
+
+
+def fresh(platform: Platform) -> None:
+    """Roll up the closed days in a short write transaction of its own (a no-op when done)."""
+    with platform.unit() as session:
+        rollup.catch_up(session)
 
 
 def dashboard(session: Session, actor: Actor, signer: evidence.Ed25519Signer) -> Dashboard:

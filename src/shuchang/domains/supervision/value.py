@@ -17,12 +17,13 @@ The settlement domain replaces both functions' bodies with its read function at 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from shuchang.domains.contracts import agreement_facts
-from shuchang.domains.dataplane import permitted_by_agreement_month
+from shuchang.domains.supervision import rollup
 from shuchang.domains.supervision.schemas import Table
 
 PERIOD_DAYS = {"month": 30, "quarter": 91, "year": 365}
@@ -36,7 +37,7 @@ def _month(when: datetime) -> str:
 def monthly_value(session: Session, since: datetime) -> list[tuple[str, int, int, int]]:
     """``(YYYY-MM, contracted fen, metered fen, agreements concluded)`` from ``since`` on."""
     months: dict[str, list[int]] = {}
-    prices: dict[object, tuple[str, int]] = {}
+    prices: dict[uuid.UUID, tuple[str, int]] = {}
     for a in agreement_facts(session):
         prices[a.id] = (a.price_model, a.price_fen)
         if a.created_at < since:
@@ -49,10 +50,11 @@ def monthly_value(session: Session, since: datetime) -> list[tuple[str, int, int
             days = max((a.valid_until - a.valid_from).days, 1)
             period = PERIOD_DAYS.get(a.price_period or "year", 365)
             row[0] += a.price_fen * max(1, round(days / period))
-    for agreement_id, month, requests in permitted_by_agreement_month(session, since):
-        model, price = prices.get(agreement_id, ("free", 0))
-        if model == "per_call":
-            months.setdefault(month, [0, 0, 0])[1] += price * requests
+    per_call = [a for a, (model, _) in prices.items() if model == "per_call"]
+    for month, agreement_id, permitted in rollup.permitted_by_month(
+        session, (since + CHINA).date(), per_call
+    ):
+        months.setdefault(month, [0, 0, 0])[1] += prices[agreement_id][1] * permitted
     return [(m, v[0], v[1], v[2]) for m, v in sorted(months.items())]
 
 

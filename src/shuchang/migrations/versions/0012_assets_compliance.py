@@ -1,5 +1,6 @@
 """assets, compliance, supervision: data-asset registrations, certificates, numbering,
-valuations and pledges; compliance reviews and certificates; evidence-audit runs
+valuations and pledges; compliance reviews and certificates; evidence-audit runs and daily
+usage rollups; an index on metering records by start time
 
 Revision ID: 0012
 Revises: 0007
@@ -275,9 +276,30 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_compliance_certificates_product_id"), ["product_id"], unique=False
         )
+    op.create_table(
+        "supervision_usage_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("agreement_id", sa.Uuid(), nullable=False),
+        sa.Column("requests", sa.BigInteger(), nullable=False),
+        sa.Column("permitted", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "agreement_id", name=op.f("pk_supervision_usage_days")),
+    )
+    op.create_table(
+        "supervision_rollups",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("until", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_supervision_rollups")),
+    )
+    # Supervision reads metering records by time over all agreements (dataplane's table).
+    op.create_index(
+        "ix_dataplane_usage_records_started_at", "dataplane_usage_records", ["started_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dataplane_usage_records_started_at", "dataplane_usage_records")
+    op.drop_table("supervision_rollups")
+    op.drop_table("supervision_usage_days")
     with op.batch_alter_table("compliance_certificates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_compliance_certificates_product_id"))
 
