@@ -21,6 +21,7 @@ MARKET_PAIRS: Final[dict[str, tuple[str, str]]] = {
     ),
     "asset.new": ("申请登记", "Apply to register"),
     "asset.none": ("暂无登记", "No registration yet"),
+    "asset.queue": ("待审核的登记申请", "Applications to review"),
     "asset.title": ("资产名称", "Asset"),
     "asset.product": ("数据产品", "Product"),
     "asset.holder": ("持有人", "Holder"),
