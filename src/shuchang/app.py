@@ -10,8 +10,10 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sqlalchemy import text
 
 from shuchang import __version__
+from shuchang.domains.assets.api import ROUTES as ASSET_ROUTES
 from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
+from shuchang.domains.compliance.api import ROUTES as COMPLIANCE_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.dataplane.api import ROUTES as DATAPLANE_ROUTES
@@ -19,6 +21,8 @@ from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
+from shuchang.domains.supervision.api import ROUTES as SUPERVISION_ROUTES
+from shuchang.domains.supervision.metrics import count_requests
 from shuchang.domains.transfers.api import ROUTES as TRANSFER_ROUTES
 from shuchang.domains.transfers.dsp_api import ROUTES as TRANSFER_PROTOCOL_ROUTES
 from shuchang.http import handle_exception, platform_of, refuse_nul
@@ -55,11 +59,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *TRANSFER_PROTOCOL_ROUTES,
             *DATAPLANE_ROUTES,
             *EVIDENCE_ROUTES,
+            *ASSET_ROUTES,
+            *COMPLIANCE_ROUTES,
+            *SUPERVISION_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},
         before_request=refuse_nul,
-        middleware=[console.session_middleware(settings)],
+        middleware=[count_requests, console.session_middleware(settings)],
         template_config=console.template_config(),
         openapi_config=OpenAPIConfig(
             title="Shuchang 数场 API",

@@ -6,11 +6,14 @@ import click
 
 from shuchang import __version__
 from shuchang.client.cli import pull
+from shuchang.domains.assets.cli import assets
 from shuchang.domains.catalog.cli import catalog
+from shuchang.domains.compliance.cli import compliance
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
+from shuchang.domains.supervision.cli import supervision
 from shuchang.domains.transfers.cli import transfers
 from shuchang.settings import Settings
 
@@ -134,6 +137,9 @@ cli.add_command(dataplane)
 cli.add_command(verify_id)
 cli.add_command(tlog)
 cli.add_command(pull)
+cli.add_command(assets)
+cli.add_command(compliance)
+cli.add_command(supervision)
 
 
 def main() -> None:

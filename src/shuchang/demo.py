@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.db import make_session_factory, session_scope, utcnow
 from shuchang.demo_catalog import seed_catalog
+from shuchang.demo_market import seed_market
 from shuchang.domains.participants import credentials, keys, service
 from shuchang.domains.participants.identifiers import (
     org_code_check_character,
@@ -222,6 +223,7 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         registered = [_register(session, m, signer, rules) for m in CAST]
         result = {name: secret for name, _, secret in registered}
         seed_catalog(session, {name: pid for name, pid, _ in registered}, settings.reviewers)
+        seed_market(session, {name: pid for name, pid, _ in registered}, settings)
         issuer_key = settings.beside_database("demo-issuer.key", "shuchang.demo-issuer.key")
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)

@@ -145,6 +145,32 @@ class Settings:
     by table locations (``{"type": "sql", "connection": "name"}``). ``default``, when not
     named here, is the SQLite file ``warehouse.db`` in the data root."""
 
+    issuer_key_file: str = ""
+    """Ed25519 key (base64 seed, `shuchang contracts keygen`) the platform signs data-asset
+    and compliance certificates with (签发密钥). Empty: ``<database file>.issuer.key`` (SQLite)
+    or ``./shuchang.issuer.key``, created on first use. Publish its public key
+    (GET /api/v1/assets/issuer) so holders can verify certificates offline."""
+
+    asset_region: str = ""
+    """Six-digit region code (行政区划代码) in data-asset registration numbers. Empty: the
+    region of the platform's operator participant, else ``000000``."""
+
+    asset_certificate_years: int = 3
+    """Longest validity of a data-asset certificate, in years (1..10); applicants ask for up
+    to this many."""
+
+    listing_requires_compliance: bool = False
+    """``true``: a product is listed only while it holds a passed compliance review (合规审核)
+    of its current sources; reviewers see the status either way. Default off, so a pilot can
+    list before it has engaged an assessor; regions in production should turn it on."""
+
+    compliance_certificate_days: int = 365
+    """How long a compliance certificate (合规证书) is valid, in days."""
+
+    metrics_token: str = ""
+    """Bearer token Prometheus presents at ``/metrics``. Empty: ``/metrics`` answers only
+    requests from the loopback address (a scraper on the same host or behind the proxy)."""
+
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
     this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
@@ -206,8 +232,20 @@ class Settings:
         from shuchang.datasources import parse_connections
 
         parse_connections(self.data_connections)
+        self._validate_market()
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
+
+    def _validate_market(self) -> None:
+        """The data-market settings: asset registry, certificates."""
+        if self.asset_region and not (
+            len(self.asset_region) == 6 and self.asset_region.isdigit()  # noqa: PLR2004
+        ):
+            raise ValueError("SHUCHANG_ASSET_REGION is a six-digit region code")
+        if not 1 <= self.asset_certificate_years <= 10:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_ASSET_CERTIFICATE_YEARS must be 1..10")
+        if not 1 <= self.compliance_certificate_days <= 3650:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_COMPLIANCE_CERTIFICATE_DAYS must be 1..3650")
 
     @property
     def reviewers(self) -> tuple[str, ...]:

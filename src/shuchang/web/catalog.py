@@ -13,6 +13,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from shuchang.domains import compliance
 from shuchang.domains.catalog import products
 from shuchang.domains.participants import require
 from shuchang.errors import Conflict, InvalidInput
@@ -27,6 +28,7 @@ from shuchang.web.catalog_forms import (
     parse_search,
 )
 from shuchang.web.catalog_views import product_view, provider_names, run_search
+from shuchang.web.compliance import compliance_box
 from shuchang.web.forms import Errors, FieldError
 from shuchang.web.i18n import translate
 from shuchang.web.pages import Req, check_csrf, flash, language_of, redirect, render, viewer
@@ -129,8 +131,10 @@ class ReviewPages(Controller):
         try:
             with platform.unit() as s:
                 user = viewer(s, request, allow_inactive=False)
+                settings = platform.settings
+                gate = compliance.require_passed if settings.listing_requires_compliance else None
                 decided = products.review(
-                    s, user.actor, product_id, decision, platform.settings.reviewers
+                    s, user.actor, product_id, decision, settings.reviewers, gate=gate
                 )
         except (InvalidInput, Conflict) as exc:
             field = "reasons" if exc.field == "reasons" else "form"
@@ -155,9 +159,11 @@ class ReviewPages(Controller):
             user = viewer(s, request, allow_inactive=False)
             require(user.actor, *reviewers, "regulator")
             view = product_view(s, user, product_id, reviewers, language_of(request))
+            compliance = compliance_box(s, user.actor, product_id)
         return render(
             request,
             "catalog/review.html",
+            compliance=compliance,
             user=user,
             view=view,
             errors=errors,

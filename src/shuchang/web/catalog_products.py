@@ -34,6 +34,7 @@ from shuchang.web.catalog_views import (
     own_resource_choices,
     product_view,
 )
+from shuchang.web.compliance import compliance_box
 from shuchang.web.contract_views import access_view
 from shuchang.web.forms import Errors, text
 from shuchang.web.i18n import translate
@@ -175,7 +176,15 @@ class ProductPages(Controller):
                 s, user, product_id, platform.settings.reviewers, language_of(request)
             )
             access = access_view(s, user, view.product, platform.settings)
-        return render(request, "catalog/product.html", user=user, view=view, access=access)
+            compliance = compliance_box(s, user.actor, product_id)
+        return render(
+            request,
+            "catalog/product.html",
+            user=user,
+            view=view,
+            access=access,
+            compliance=compliance,
+        )
 
     @post("/{product_id:uuid}/submit", sync_to_thread=True, status_code=303)
     def submit(self, request: Req, product_id: FromPath[uuid.UUID], data: Form) -> Redirect:

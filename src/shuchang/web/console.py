@@ -26,15 +26,18 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from shuchang.errors import ShuchangError
 from shuchang.settings import Settings
+from shuchang.web.assets import AssetPages
 from shuchang.web.catalog import CatalogPages, ReviewPages
 from shuchang.web.catalog_products import ProductPages
 from shuchang.web.catalog_resources import ResourcePages
+from shuchang.web.compliance import CompliancePages
 from shuchang.web.contracts import AgreementPages, NegotiationPages
 from shuchang.web.evidence import EvidencePages
 from shuchang.web.home import HomePages
 from shuchang.web.offers import yuan
 from shuchang.web.pages import LoginRequired, error_page, remember_language, to_login
 from shuchang.web.participants import ParticipantPages
+from shuchang.web.supervision import SupervisionPages
 from shuchang.web.transfers import TransferPages
 
 HERE = Path(__file__).parent
@@ -92,6 +95,9 @@ PAGES = Router(
         NegotiationPages,
         AgreementPages,
         TransferPages,
+        AssetPages,
+        CompliancePages,
+        SupervisionPages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -13,6 +13,7 @@ EVERYONE = frozenset({"operator", "regulator", "provider", "consumer", "service_
 PROVIDERS = frozenset({"provider"})
 OVERSIGHT = frozenset({"operator", "regulator"})
 PARTIES = frozenset({"provider", "consumer"}) | OVERSIGHT
+MARKET = frozenset({"provider", "service_firm"}) | OVERSIGHT
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ NAV: list[NavEntry] = [
     NavEntry("nav.contracts", "/console/contracts/agreements", roles=PARTIES),
     NavEntry("nav.transfers", "/console/transfers", roles=PARTIES),
     NavEntry("nav.evidence_log", "/console/evidence", roles=OVERSIGHT),
+    NavEntry("nav.assets", "/console/assets"),
+    NavEntry("nav.compliance", "/console/compliance", roles=MARKET),
+    NavEntry("nav.supervision", "/console/supervision", roles=OVERSIGHT),
 ]
 
 

@@ -8,13 +8,21 @@ from shuchang.domains.catalog.endpoints import (
     SourcePart,
     product_sources,
 )
+from shuchang.domains.catalog.indicators import product_counts, resource_counts
+from shuchang.domains.catalog.products import get as get_product
 from shuchang.domains.catalog.products import listed_offer
-from shuchang.domains.catalog.schemas import ProductOut
+from shuchang.domains.catalog.resources import get as get_resource
+from shuchang.domains.catalog.schemas import ProductOut, ResourceOut
 
 __all__ = [
     "ProductOut",
     "ProductSources",
+    "ResourceOut",
     "SourcePart",
+    "get_product",
+    "get_resource",
     "listed_offer",
+    "product_counts",
     "product_sources",
+    "resource_counts",
 ]

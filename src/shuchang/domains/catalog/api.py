@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
 
+from shuchang.domains import compliance
 from shuchang.domains.catalog import bulk, products, resources, search
 from shuchang.domains.catalog.schemas import (
     ImportReport,
@@ -122,8 +123,11 @@ class ProductController(Controller):
     ) -> ProductOut:
         platform = platform_of(request)
         with platform.unit() as s:
+            gate = (
+                compliance.require_passed if platform.settings.listing_requires_compliance else None
+            )
             return products.review(
-                s, actor_of(s, request), product_id, data, platform.settings.reviewers
+                s, actor_of(s, request), product_id, data, platform.settings.reviewers, gate=gate
             )
 
     @post("/{product_id:uuid}/delist", status_code=200, sync_to_thread=True)

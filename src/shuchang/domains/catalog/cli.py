@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from shuchang.clikit import decode, emit, problems_exit, unit
+from shuchang.domains import compliance
 from shuchang.domains.catalog import bulk, products, resources, search
 from shuchang.domains.catalog.schemas import ProductIn, ResourceIn, ReviewDecision
 from shuchang.domains.participants import SYSTEM, Actor, find
@@ -106,7 +107,8 @@ def review(product_id: uuid.UUID, decision: str | None, reasons: tuple[str, ...]
         raise click.UsageError("say --approve or --return")
     choice = ReviewDecision(decision=decision, reasons=list(reasons))  # type: ignore[arg-type]
     with unit() as (platform, s):
-        emit(products.review(s, SYSTEM, product_id, choice, platform.settings.reviewers))
+        gate = compliance.require_passed if platform.settings.listing_requires_compliance else None
+        emit(products.review(s, SYSTEM, product_id, choice, platform.settings.reviewers, gate=gate))
 
 
 @catalog.command("queue")

@@ -10,6 +10,7 @@ Lifecycle::
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -277,8 +278,13 @@ def review(
     product_id: uuid.UUID,
     decision: ReviewDecision,
     reviewers: tuple[str, ...],
+    *,
+    gate: Callable[[Session, uuid.UUID], None] | None = None,
 ) -> ProductOut:
-    """A reviewer (the operator, or a service firm if configured) approves or returns."""
+    """A reviewer (the operator, or a service firm if configured) approves or returns.
+
+    ``gate`` runs before an approval and raises to refuse it (the compliance requirement,
+    ``Settings.listing_requires_compliance``, is passed in by the callers that read it)."""
     require(actor, *reviewers)
     p = session.get(Product, product_id)
     if p is None:
@@ -295,6 +301,8 @@ def review(
         reasons = [Reason("review.returned", r, r) for r in decision.reasons]
         _step(session, p, actor, "returned", to="returned", reasons=reasons)
         return to_out(session, p)
+    if gate is not None:
+        gate(session, p.id)
     p.listed_at = utcnow()
     _step(session, p, actor, "listed", to="listed", reasons=[])
     return to_out(session, p)

@@ -6,6 +6,7 @@ request authentication and the transport are shared with the transfers domain.
 
 from shuchang.domains.contracts.agreements import verify_document
 from shuchang.domains.contracts.httpsig import SignatureError
+from shuchang.domains.contracts.indicators import AgreementFacts, agreement_facts
 from shuchang.domains.contracts.negotiation import Connector, Sender
 from shuchang.domains.contracts.peers import authenticate
 from shuchang.domains.contracts.schemas import AgreementOut, NegotiationOut, UseDecision, UseRequest
@@ -15,6 +16,7 @@ from shuchang.domains.contracts.usage import decide_use, decide_uses
 from shuchang.domains.contracts.views import find_agreement
 
 __all__ = [
+    "AgreementFacts",
     "AgreementOut",
     "Connector",
     "DeliveryFailed",
@@ -24,6 +26,7 @@ __all__ = [
     "Transport",
     "UseDecision",
     "UseRequest",
+    "agreement_facts",
     "authenticate",
     "decide_use",
     "decide_uses",

@@ -5,6 +5,7 @@ Other domains import only these names.
 """
 
 from shuchang.domains.dataplane.gateway import Gateway, create_gateway
+from shuchang.domains.dataplane.indicators import first_request_at, usage_by_day
 from shuchang.domains.dataplane.metering import usage_summary
 from shuchang.domains.dataplane.schemas import BatchOut, DayUsage, UsageSummary
 from shuchang.domains.dataplane.sealing import batch_digest, seal, verify_batch
@@ -16,7 +17,9 @@ __all__ = [
     "UsageSummary",
     "batch_digest",
     "create_gateway",
+    "first_request_at",
     "seal",
+    "usage_by_day",
     "usage_summary",
     "verify_batch",
 ]

@@ -37,6 +37,9 @@ class UsageRecord(Base):
     __tablename__ = "dataplane_usage_records"
     __table_args__ = (
         Index("ix_dataplane_usage_records_agreement_started", "agreement_id", "started_at"),
+        # Supervision reads requests by time over all agreements (daily rollups, today's live
+        # figures); added by migration 0012.
+        Index("ix_dataplane_usage_records_started_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

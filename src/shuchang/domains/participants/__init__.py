@@ -15,6 +15,7 @@ from shuchang.domains.participants.keys import (
     key_owner,
     list_connectors,
 )
+from shuchang.domains.participants.roster import count_by_kind_status, count_by_role, with_role
 from shuchang.domains.participants.schemas import (
     ANONYMOUS,
     SYSTEM,
@@ -43,6 +44,8 @@ __all__ = [
     "check_resident_id",
     "check_uscc",
     "connector_urls",
+    "count_by_kind_status",
+    "count_by_role",
     "find",
     "find_by_urn",
     "key_owner",
@@ -51,4 +54,5 @@ __all__ = [
     "require",
     "require_self_or",
     "standing",
+    "with_role",
 ]

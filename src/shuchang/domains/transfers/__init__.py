@@ -4,6 +4,7 @@ Other domains import only these names. The data-plane gateway checks each reques
 :func:`verify_token` (pure, no database) and :func:`check_started` (one primary-key read).
 """
 
+from shuchang.domains.transfers.indicators import transfer_counts
 from shuchang.domains.transfers.provider import Plane
 from shuchang.domains.transfers.schemas import TransferOut
 from shuchang.domains.transfers.tokens import (
@@ -30,6 +31,7 @@ __all__ = [
     "TransferOut",
     "check_started",
     "require_started",
+    "transfer_counts",
     "transfer_states",
     "verify_token",
 ]
