@@ -19,6 +19,7 @@ from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
+from shuchang.domains.settlement.api import ROUTES as SETTLEMENT_ROUTES
 from shuchang.domains.transfers.api import ROUTES as TRANSFER_ROUTES
 from shuchang.domains.transfers.dsp_api import ROUTES as TRANSFER_PROTOCOL_ROUTES
 from shuchang.http import handle_exception, platform_of, refuse_nul
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *TRANSFER_PROTOCOL_ROUTES,
             *DATAPLANE_ROUTES,
             *EVIDENCE_ROUTES,
+            *SETTLEMENT_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},

@@ -10,6 +10,7 @@ from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
+from shuchang.domains.settlement.cli import settlement
 from shuchang.domains.transfers.cli import transfers
 from shuchang.settings import Settings
 
@@ -132,6 +133,7 @@ cli.add_command(transfers)
 cli.add_command(dataplane)
 cli.add_command(verify_id)
 cli.add_command(tlog)
+cli.add_command(settlement)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.dataplane import models as dataplane_models
 from shuchang.domains.evidence import models as evidence_models
 from shuchang.domains.participants import models as participant_models
+from shuchang.domains.settlement import models as settlement_models
 from shuchang.domains.transfers import models as transfer_models
 
 metadata = Base.metadata
@@ -17,5 +18,6 @@ __all__ = [
     "evidence_models",
     "metadata",
     "participant_models",
+    "settlement_models",
     "transfer_models",
 ]

@@ -4,7 +4,15 @@ Other domains import only these names.
 """
 
 from shuchang.domains.catalog.endpoints import ApiEndpoint, api_endpoint
-from shuchang.domains.catalog.products import listed_offer
-from shuchang.domains.catalog.schemas import ProductOut
+from shuchang.domains.catalog.products import find_product, listed_offer
+from shuchang.domains.catalog.schemas import Price, ProductOut, Tier
 
-__all__ = ["ApiEndpoint", "ProductOut", "api_endpoint", "listed_offer"]
+__all__ = [
+    "ApiEndpoint",
+    "Price",
+    "ProductOut",
+    "Tier",
+    "api_endpoint",
+    "find_product",
+    "listed_offer",
+]

@@ -12,7 +12,7 @@ from shuchang.domains.contracts.schemas import AgreementOut, NegotiationOut, Use
 from shuchang.domains.contracts.service import load_connector
 from shuchang.domains.contracts.transport import DeliveryFailed, Transport
 from shuchang.domains.contracts.usage import decide_use
-from shuchang.domains.contracts.views import find_agreement
+from shuchang.domains.contracts.views import active_agreement_ids, find_agreement
 
 __all__ = [
     "AgreementOut",
@@ -24,6 +24,7 @@ __all__ = [
     "Transport",
     "UseDecision",
     "UseRequest",
+    "active_agreement_ids",
     "authenticate",
     "decide_use",
     "find_agreement",

@@ -4,6 +4,7 @@ per-request usage control, rate limits, metering and sealed metering batches.
 Other domains import only these names.
 """
 
+from shuchang.domains.dataplane.billing import PeriodUsage, period_usage
 from shuchang.domains.dataplane.gateway import Gateway, create_gateway
 from shuchang.domains.dataplane.metering import usage_summary
 from shuchang.domains.dataplane.schemas import BatchOut, DayUsage, UsageSummary
@@ -13,9 +14,11 @@ __all__ = [
     "BatchOut",
     "DayUsage",
     "Gateway",
+    "PeriodUsage",
     "UsageSummary",
     "batch_digest",
     "create_gateway",
+    "period_usage",
     "seal",
     "usage_summary",
     "verify_batch",
