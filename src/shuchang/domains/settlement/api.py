@@ -45,7 +45,8 @@ from shuchang.errors import NotFound
 from shuchang.http import actor_of, platform_of
 
 Req = Request[Any, Any, Any]
-Period = Annotated[str, QueryParameter(pattern=r"^\d{4}-\d{2}$")]
+Period = Annotated[str | None, QueryParameter(pattern=r"^\d{4}-\d{2}$")]
+Id = Annotated[uuid.UUID | None, QueryParameter()]
 
 
 class Overview(msgspec.Struct, frozen=True):
@@ -58,7 +59,7 @@ class SettlementController(Controller):
     tags = ["settlement"]
 
     @get("/orders", sync_to_thread=True, summary="Orders (one per concluded agreement)")
-    def list_orders(self, request: Req, participant_id: uuid.UUID | None = None) -> list[OrderOut]:
+    def list_orders(self, request: Req, participant_id: Id = None) -> list[OrderOut]:
         with platform_of(request).unit(write=False) as s:
             return orders.list_orders(s, actor_of(s, request), participant_id)
 
@@ -77,9 +78,9 @@ class SettlementController(Controller):
     def invoices(
         self,
         request: Req,
-        period: Period | None = None,
-        order_id: uuid.UUID | None = None,
-        participant_id: uuid.UUID | None = None,
+        period: Period = None,
+        order_id: Id = None,
+        participant_id: Id = None,
     ) -> list[InvoiceOut]:
         with platform_of(request).unit(write=False) as s:
             actor = actor_of(s, request)
@@ -98,9 +99,7 @@ class SettlementController(Controller):
             return sharing.set_rule(s, actor_of(s, request), data)
 
     @get("/upstreams", sync_to_thread=True, summary="Declared upstream sources (lineage)")
-    def list_upstreams(
-        self, request: Req, product_id: uuid.UUID | None = None
-    ) -> list[UpstreamOut]:
+    def list_upstreams(self, request: Req, product_id: Id = None) -> list[UpstreamOut]:
         with platform_of(request).unit(write=False) as s:
             return upstreams.list_upstreams(s, actor_of(s, request), product_id)
 
@@ -148,7 +147,7 @@ class SettlementController(Controller):
 
     @get("/batches/{period:str}/statements", sync_to_thread=True)
     def statements(
-        self, request: Req, period: FromPath[str], participant_id: uuid.UUID | None = None
+        self, request: Req, period: FromPath[str], participant_id: Id = None
     ) -> list[StatementOut]:
         """All statements for oversight; a participant gets its own."""
         with platform_of(request).unit(write=False) as s:
@@ -203,9 +202,9 @@ class SettlementController(Controller):
     def list_records(
         self,
         request: Req,
-        period: Period | None = None,
-        agreement_id: uuid.UUID | None = None,
-        kind: Literal["filing", "voucher"] | None = None,
+        period: Period = None,
+        agreement_id: Id = None,
+        kind: Annotated[Literal["filing", "voucher"] | None, QueryParameter()] = None,
     ) -> list[RecordOut]:
         """Filings for oversight; vouchers for the invoice's parties too."""
         with platform_of(request).unit(write=False) as s:
@@ -219,12 +218,12 @@ class SettlementController(Controller):
             return views.get_record(s, actor_of(s, request), record_id)
 
     @get("/ledger/balances", sync_to_thread=True, summary="Account balances, summed from lines")
-    def balances(self, request: Req, participant_id: uuid.UUID | None = None) -> list[BalanceOut]:
+    def balances(self, request: Req, participant_id: Id = None) -> list[BalanceOut]:
         with platform_of(request).unit(write=False) as s:
             return ledger.balances(s, actor_of(s, request), participant_id)
 
     @get("/ledger/entries", sync_to_thread=True)
-    def entries(self, request: Req, period: Period | None = None) -> list[EntryOut]:
+    def entries(self, request: Req, period: Period = None) -> list[EntryOut]:
         with platform_of(request).unit(write=False) as s:
             actor = actor_of(s, request)
             batch_id = batches.load_batch(s, period).id if period else None

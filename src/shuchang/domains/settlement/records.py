@@ -168,6 +168,10 @@ def _check_signature(doc: dict[str, Any], trusted: bytes | None) -> str:
         raise _fail(
             "malformed", f"Unreadable signature or body: {exc}", "签名或内容无法解析"
         ) from exc
+    if set(sig) != {"algorithm", "keyid", "publicKey", "signature"} or sig["keyid"] != fingerprint(
+        key
+    ):
+        raise _fail("malformed", "The signature entry is malformed", "签名条目格式错误")
     if trusted is not None and key != trusted:
         raise _fail(
             "key_untrusted",
