@@ -355,13 +355,14 @@ def _store_records(
     docs = []
     for kind, body in plan.bodies:
         body["evidence"]["batch_cleared"] = batch_evidence
-        docs.append((kind, records.sign(kind, body, signer)))
+        doc = records.sign(kind, body, signer)
+        docs.append((kind, doc, records.document_sha256(doc, issued=True)))
     ids = evidence.record_many(
         session,
         actor.ref,
         [
-            (records.EVIDENCE_KIND[k], records.subject_of(d), records.evidence_payload(d))
-            for k, d in docs
+            (records.EVIDENCE_KIND[k], records.subject_of(d), records.evidence_payload(d, sha))
+            for k, d, sha in docs
         ],
     )
     now = utcnow()
@@ -377,11 +378,11 @@ def _store_records(
                 "agreement_id": uuid.UUID(d["body"]["agreement"]["id"]),
                 "period": str(plan.period),
                 "document": d,
-                "sha256": records.document_sha256(d),
+                "sha256": sha,
                 "evidence_id": entry,
                 "created_at": now,
             }
-            for (k, d), entry in zip(docs, ids, strict=True)
+            for (k, d, sha), entry in zip(docs, ids, strict=True)
         ],
     )
 

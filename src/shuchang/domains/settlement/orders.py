@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shuchang.canonical import digest
 from shuchang.db import table_of, utcnow
 from shuchang.domains import evidence
-from shuchang.domains.catalog import find_product
+from shuchang.domains.catalog import ProductOut, find_product
 from shuchang.domains.contracts import AgreementOut, active_agreement_ids, find_agreement
 from shuchang.domains.participants import Actor, find, require
 from shuchang.domains.settlement.models import Order
@@ -69,10 +69,29 @@ def _product_id(a: AgreementOut) -> uuid.UUID | None:
         return None
 
 
-def _row(session: Session, a: AgreementOut, terms: PriceTerms) -> dict[str, Any]:
+class _Lookups:
+    """Products and providers read once per sync (many agreements share them)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.products: dict[uuid.UUID, ProductOut | None] = {}
+        self.kinds: dict[uuid.UUID, str] = {}
+
+    def product(self, product_id: uuid.UUID) -> ProductOut | None:
+        if product_id not in self.products:
+            self.products[product_id] = find_product(self.session, product_id)
+        return self.products[product_id]
+
+    def kind(self, participant_id: uuid.UUID) -> str:
+        if participant_id not in self.kinds:
+            member = find(self.session, participant_id)
+            self.kinds[participant_id] = member.kind if member else "unknown"
+        return self.kinds[participant_id]
+
+
+def _row(lookups: _Lookups, a: AgreementOut, terms: PriceTerms) -> dict[str, Any]:
     product_id = _product_id(a)
-    product = find_product(session, product_id) if product_id else None
-    provider = find(session, a.provider_id)
+    product = lookups.product(product_id) if product_id else None
     return {
         "id": uuid.uuid4(),
         "agreement_id": a.id,
@@ -80,7 +99,7 @@ def _row(session: Session, a: AgreementOut, terms: PriceTerms) -> dict[str, Any]
         "product_title": product.title if product else a.dataset_id,
         "product_kind": product.kind if product else "unknown",
         "provider_id": a.provider_id,
-        "provider_kind": provider.kind if provider else "unknown",
+        "provider_kind": lookups.kind(a.provider_id),
         "consumer_id": a.consumer_id,
         "price_model": terms.model,
         "terms": terms.to_json(),
@@ -105,7 +124,7 @@ def sync(session: Session, actor: Actor) -> SyncOut:
     """An order for every concluded agreement without one (operator or platform)."""
     require(actor, "operator")
     ordered = set(session.scalars(select(Order.agreement_id)))
-    rows, skipped = [], []
+    rows, skipped, lookups = [], [], _Lookups(session)
     for agreement_id in active_agreement_ids(session):
         if agreement_id in ordered:
             continue
@@ -116,7 +135,7 @@ def sync(session: Session, actor: Actor) -> SyncOut:
         except PriceInvalid as exc:
             skipped.append(Skipped(agreement_id, exc.code, exc.message_zh, exc.message_en))
             continue
-        rows.append(_row(session, agreement, terms))
+        rows.append(_row(lookups, agreement, terms))
     inserted = _insert(session, rows)
     made = [r for r in rows if r["id"] in inserted]
     evidence.record_many(
@@ -135,8 +154,7 @@ def sync(session: Session, actor: Actor) -> SyncOut:
             for r in made
         ],
     )
-    created = [order_out(session.get_one(Order, r["id"])) for r in made]
-    return SyncOut(created, skipped)
+    return SyncOut([order_out(Order(**r)) for r in made], skipped)
 
 
 def list_orders(

@@ -93,8 +93,19 @@ def _signed_part(kind: str, body: dict[str, Any]) -> bytes:
     return canonical_json({"type": TYPES[kind], "version": VERSION, "body": body})
 
 
+def issued_json(value: Any) -> bytes:
+    """RFC 8785 for the documents issued here, by the C encoder: their keys are ASCII, their
+    values strings, integers below 2**53, booleans and null, and for those JSON with sorted
+    keys and no whitespace *is* JCS (tests pin it against :func:`canonical_json`). Only for
+    signing what this module built; verification always uses :func:`canonical_json`."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
 def sign(kind: str, body: dict[str, Any], signer: Ed25519Signer) -> dict[str, Any]:
     public = signer.public_key()
+    signed = issued_json({"type": TYPES[kind], "version": VERSION, "body": body})
     return {
         "type": TYPES[kind],
         "version": VERSION,
@@ -103,21 +114,26 @@ def sign(kind: str, body: dict[str, Any], signer: Ed25519Signer) -> dict[str, An
             "algorithm": "ed25519",
             "keyid": fingerprint(public),
             "publicKey": base64.b64encode(public).decode(),
-            "signature": base64.b64encode(signer.sign(_signed_part(kind, body))).decode(),
+            "signature": base64.b64encode(signer.sign(signed)).decode(),
         },
     }
 
 
-def document_sha256(doc: dict[str, Any]) -> str:
-    """SHA-256 of the document as signed (everything but the attached ``evidence``)."""
-    return digest({k: v for k, v in doc.items() if k != "evidence"})
+def document_sha256(doc: dict[str, Any], *, issued: bool = False) -> str:
+    """SHA-256 of the document as signed (everything but the attached ``evidence``);
+    ``issued``: a document this module just signed (:func:`issued_json` applies)."""
+    signed = {k: v for k, v in doc.items() if k != "evidence"}
+    if issued:
+        return hashlib.sha256(issued_json(signed)).hexdigest()
+    return digest(signed)
 
 
-def evidence_payload(doc: dict[str, Any]) -> dict[str, Any]:
-    """The log entry's payload, derived from the document alone."""
+def evidence_payload(doc: dict[str, Any], sha256: str | None = None) -> dict[str, Any]:
+    """The log entry's payload, derived from the document alone (``sha256``: its
+    :func:`document_sha256`, when the caller has it)."""
     body = doc["body"]
     return {
-        "document_sha256": document_sha256(doc),
+        "document_sha256": sha256 or document_sha256(doc),
         "type": doc["type"],
         "period": body["period"],
         "agreement": body["agreement"]["id"],
