@@ -160,7 +160,7 @@ class Settings:
     settlement_rail: str = "recording"
     """Payment rail that moves settlement money (资金划付通道). ``recording``: the plain
     default, which records each transfer in the database as executed (a bank integration
-    implements the same interface, see docs/settlement.en.md#rail)."""
+    implements the same interface, see docs/settlement.en.md §8)."""
 
     settlement_key_file: str = ""
     """Ed25519 key (base64 seed) that signs transaction filings and vouchers (交易备案/凭证).
