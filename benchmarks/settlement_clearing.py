@@ -298,7 +298,7 @@ def seed_parties(
         s.execute(insert(table_of(Agreement)), rows)
     with platform.unit() as s:
         rule = RuleIn(
-            effective_from="2025-01",
+            effective_from=PERIOD,
             operator_id=bureau,
             operator_fee_bp=500,
             authority_id=bureau,

@@ -214,7 +214,7 @@ def seed_settlement(engine: Engine, settings: Settings) -> None:
     records: list[dict[str, Any]] = []
     with platform.unit() as s:
         bureau = s.scalars(select(Participant.id).where(Participant.name == BUREAU)).one()
-        _rules(s, bureau, month.previous())
+        _rules(s, bureau, month)
         for consumer, title, offset, calls, rows in DEALS:
             agreement_id, consumer_id = _conclude(
                 s, consumer, title, month.start + timedelta(days=offset)

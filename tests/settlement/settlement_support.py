@@ -69,7 +69,7 @@ def region(platform: Platform) -> Region:
     return Region(platform, bureau, tax, power, bank, insurer)
 
 
-def set_rules(r: Region, effective_from: str = "2025-01", **overrides: Any) -> None:
+def set_rules(r: Region, effective_from: str = PERIOD, **overrides: Any) -> None:
     body: dict[str, Any] = {
         "effective_from": effective_from,
         "operator_id": str(r.bureau.id),

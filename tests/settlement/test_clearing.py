@@ -225,3 +225,23 @@ def test_unsealed_metering_an_open_month_and_missing_rules_are_refused(world: Re
     assert malformed.value.code == "settlement.period_invalid"
     with world.platform.unit(write=False) as s:
         assert s.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_months_are_settled_in_order(world: Region) -> None:
+    set_rules(world, effective_from="2025-02")
+    a = agreement(
+        world.platform,
+        product(world.platform, world.tax.id, {"model": "per_call", "amount_fen": 10}),
+        world.tax,
+        world.bank,
+    )
+    usage(world.platform, a, world.bank.id, 4)
+    seal(world.platform)
+    with pytest.raises(Conflict) as skipped:
+        run(world)
+    assert (skipped.value.code, skipped.value.extra["unsettled"]) == (
+        "settlement.earlier_period_open",
+        "2025-02",
+    )
+    assert run(world, "2025-02").batch.invoices == 0  # February: nothing to bill, but settled
+    assert run(world).batch.invoices == 1

@@ -242,3 +242,43 @@ def test_revenue_shares_sum_to_the_net_exactly(  # noqa: PLR0917 - hypothesis pa
     assert all(v > 0 for v in found.values())
     if not public:
         assert (body, "authority") not in found
+
+
+TERMS = st.one_of(
+    st.builds(PriceTerms, st.just("per_call"), st.integers(0, 10**6)),
+    st.builds(PriceTerms, st.just("per_row"), st.integers(0, 10**6)),
+    st.builds(PriceTerms, st.just("one_off"), st.integers(0, 10**9)),
+    st.builds(
+        PriceTerms,
+        st.just("subscription"),
+        st.integers(0, 10**9),
+        st.sampled_from(["month", "quarter", "year"]),
+    ),
+    TIERS.map(
+        lambda t: PriceTerms(
+            "tiered",
+            t[1][0],
+            unit="call",
+            tiers=(*(Tier(u, p) for u, p in zip(t[0], t[1], strict=False)), Tier(None, t[1][-1])),
+        )
+    ),
+)
+
+
+@given(
+    terms=TERMS,
+    calls=st.integers(0, 10**7),
+    rows=st.integers(0, 10**9),
+    month=st.integers(1, 12),
+    vat_bp=st.integers(0, 10_000),
+)
+def test_no_invoice_line_is_negative_and_vat_never_exceeds_its_net(
+    terms: PriceTerms, calls: int, rows: int, month: int, vat_bp: int
+) -> None:
+    validity = (china(2025, 1, 15), china(2026, 1, 15))
+    lines = invoice_lines(
+        terms, validity, periods.Period(2025, month), {"call": calls, "row": rows}, vat_bp
+    )
+    for line in lines:
+        assert 0 <= line.tax_fen <= line.net_fen or (line.net_fen == 0 and line.tax_fen == 0)
+        assert line.net_fen >= 0 and line.quantity >= 0

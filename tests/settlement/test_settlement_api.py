@@ -36,7 +36,7 @@ def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def _rules(r: Region) -> dict[str, Any]:
     return {
-        "effective_from": "2025-01",
+        "effective_from": PERIOD,
         "operator_id": str(r.bureau.id),
         "operator_fee_bp": 500,
         "authority_id": str(r.bureau.id),

@@ -98,6 +98,7 @@ def run(
             )
     cleared_now = False
     if existing is None:
+        _in_order(platform, period)
         with platform.unit() as s:
             orders.sync(s, actor)
         with platform.unit(write=False) as s:
@@ -113,6 +114,19 @@ def run(
     transfers = payouts.pay(platform, actor, batch_id, rail) if pay else []
     with platform.unit(write=False) as s:
         return RunOut(batch_out(s.get_one(Batch, batch_id)), cleared_now, transfers)
+
+
+def _in_order(platform: Platform, period: periods.Period) -> None:
+    with platform.unit(write=False) as s:
+        gap = clearing.earlier_open(s, period)
+    if gap is not None:
+        raise Conflict(
+            f"{gap} is not settled yet; months are settled in order (settle {gap} first)",
+            f"{gap} 尚未结算；结算须按月份顺序进行，请先结算 {gap}",
+            code="settlement.earlier_period_open",
+            field="period",
+            extra={"unsettled": str(gap)},
+        )
 
 
 def pay(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from shuchang.canonical import digest
 from shuchang.db import table_of, utcnow
 from shuchang.domains import evidence
 from shuchang.domains.participants import Actor, find, participant_urn
-from shuchang.domains.settlement import ledger, meters, records, sharing
+from shuchang.domains.settlement import ledger, meters, periods, records, sharing
 from shuchang.domains.settlement.models import (
     Batch,
     BatchUsage,
@@ -275,8 +275,9 @@ def _clear_order(plan: Plan, order: Order, usage: list[meters.Metered], facts: F
     lines = invoice_lines(
         terms, (order.valid_from, order.valid_until), plan.period, quantities, plan.vat_bp
     )
+    lines = [line for line in lines if line.kind != "usage" or line.quantity]
     if not lines and not any(quantities.values()):
-        return
+        return  # nothing billed and nothing used: no invoice this month
     invoice = _invoice(plan, order, lines)
     net, tax, gross = invoice["net_fen"], invoice["tax_fen"], invoice["gross_fen"]
     public = sharing.is_public(plan.rule, order.provider_id, order.provider_kind)
@@ -304,6 +305,21 @@ def _clear_order(plan: Plan, order: Order, usage: list[meters.Metered], facts: F
         plan.add(name, value)
     plan.add("calls", quantities.get("call", 0))
     plan.add("rows", quantities.get("row", 0))
+
+
+def earlier_open(session: Session, period: Period) -> Period | None:
+    """The first month before ``period`` that has no batch, counted from the month the first
+    sharing rules took effect: months are settled in order, so no instalment is skipped."""
+    first = session.scalar(select(func.min(SharingRule.effective_from)))
+    if first is None:
+        return None
+    settled = set(session.scalars(select(Batch.period)))
+    month = periods.parse(first)
+    while month < period:
+        if str(month) not in settled:
+            return month
+        month = month.next()
+    return None
 
 
 def prepare(session: Session, settings: Settings, period: Period) -> Plan:

@@ -142,6 +142,8 @@ def account_ids(session: Session, keys: Iterable[AccountKey]) -> dict[AccountKey
 
 def post_many(session: Session, postings: Sequence[Posting], actor_ref: str) -> list[uuid.UUID]:
     """Write entries in the caller's transaction: every line first, then every entry."""
+    if not postings:
+        return []
     for p in postings:
         check(p)
     ids = account_ids(session, (key for p in postings for key, _ in p.lines))
