@@ -19,7 +19,7 @@ from settlement_support import (
 from sqlalchemy import func, select
 
 from shuchang.domains.settlement import batches, ledger
-from shuchang.domains.settlement.models import Batch, Invoice, JournalEntry, Record
+from shuchang.domains.settlement.models import Batch, BatchUsage, Invoice, JournalEntry, Record
 from shuchang.errors import Conflict, ShuchangError
 
 
@@ -46,6 +46,11 @@ def test_a_month_of_per_call_usage_is_invoiced_shared_posted_and_paid(world: Reg
     invoice = _invoice(world, a)
     assert (invoice.net_fen, invoice.tax_fen, invoice.gross_fen) == (24000, 1440, 25440)
     assert result.batch.calls == 120 and result.batch.records == 139
+    with world.platform.unit(write=False) as s:
+        u = s.scalars(select(BatchUsage).where(BatchUsage.agreement_id == a)).one()
+    # every record is exactly one of: billed, unknown, upstream failed, error, denied
+    assert (u.calls, u.unknown, u.upstream_failed, u.error_status, u.denied) == (120, 7, 3, 4, 5)
+    assert u.records == 139 and u.first_id < u.last_id and u.sealed_in
     with world.platform.unit(write=False) as s:
         shares = {
             (x.participant_id, x.role): x.amount_fen

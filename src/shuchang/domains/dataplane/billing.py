@@ -8,11 +8,14 @@ counted but not billed, each kind apart, so reconciliation can report it:
   consumer may or may not have received data, so it is not billed (the use still counts
   against the agreement's limits, see :mod:`.metering`);
 * ``upstream_failed`` — the provider's backend was down or too slow (502/504 to the consumer);
-* ``error_status`` — delivered, but the provider's backend answered with a non-2xx status;
+* ``error_status`` — the provider's backend answered with a non-2xx status, or the request
+  ended any other way than the ones above (the client left, an answer too large …);
 * ``denied`` — refused by the usage decision.
 
-One GROUP BY per call: the totals of a period per agreement and metering batch, and the
-evidence entry of each batch, so a transaction record can cite the sealed batches behind it.
+Every record is exactly one of billable, ``unknown``, ``upstream_failed``, ``error_status``
+or ``denied``. One GROUP BY per call: the totals of a period per agreement and metering
+batch, and the evidence entry of each batch, so a transaction record can cite the sealed
+batches behind it.
 """
 
 from __future__ import annotations
@@ -82,7 +85,14 @@ def period_usage(
             _count(billable(), c.rows),
             _count(c.outcome == UNKNOWN),
             _count(c.outcome.in_(UPSTREAM_FAILED)),
-            _count(and_(c.outcome == DELIVERED, ~billable())),
+            _count(
+                and_(
+                    c.permitted.is_(True),
+                    ~billable(),
+                    c.outcome != UNKNOWN,
+                    c.outcome.not_in(UPSTREAM_FAILED),
+                )
+            ),
             _count(c.permitted.is_(False)),
             func.min(c.id),
             func.max(c.id),
