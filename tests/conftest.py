@@ -12,6 +12,7 @@ except under ``CI=true``, where they fail: CI must prove both backends.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import uuid
@@ -120,8 +121,16 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         secret_key="test-secret-key-test-secret-key-0",
         log_key_file=str(_log_key(tmp_path)),
+        settlement_key_file=str(_settlement_key(tmp_path)),
         sequencer=False,
     )
+
+
+def _settlement_key(tmp_path: Path) -> Path:
+    path = tmp_path / "settlement.key"
+    if not path.exists():
+        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return path
 
 
 def _log_key(tmp_path: Path) -> Path:

@@ -21,6 +21,7 @@ from shuchang.domains.evidence.api import ROUTES as EVIDENCE_ROUTES
 from shuchang.domains.evidence.logview import witnesses
 from shuchang.domains.evidence.sequencer import Sequencer
 from shuchang.domains.participants.api import ROUTES as PARTICIPANT_ROUTES
+from shuchang.domains.settlement.api import ROUTES as SETTLEMENT_ROUTES
 from shuchang.domains.supervision.api import ROUTES as SUPERVISION_ROUTES
 from shuchang.domains.supervision.metrics import count_requests
 from shuchang.domains.transfers.api import ROUTES as TRANSFER_ROUTES
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *ASSET_ROUTES,
             *COMPLIANCE_ROUTES,
             *SUPERVISION_ROUTES,
+            *SETTLEMENT_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},

@@ -11,7 +11,11 @@ A signed document is JSON::
 
     {"type": "<document type>", "version": 1, "certificate": {...},
      "signature": {"algorithm": "ed25519", "keyid": "<16 hex>", "publicKey": "<base64>",
-                   "value": "<base64 Ed25519 signature of RFC 8785 canonical certificate>"}}
+                   "value": "<base64 Ed25519 signature of the RFC 8785 canonical
+                             {"type", "version", "certificate"}>"}}
+
+The signature covers the type and version as well as the certificate, so neither can be
+changed without breaking it; a version this build does not know is refused.
 
 It is stored and shipped in its canonical encoding, so a file that parses to the same value
 but differs in any byte is refused as well (:func:`open_document`).
@@ -87,18 +91,25 @@ class PublicKey:
         return cls(fingerprint(public), base64.b64encode(public).decode())
 
 
+VERSION = 1
+
+
+def _signed(doc_type: str, version: object, body: dict[str, Any]) -> bytes:
+    return canonical_json({"type": doc_type, "version": version, "certificate": body})
+
+
 def sign_document(doc_type: str, body: dict[str, Any], signer: Ed25519Signer) -> dict[str, Any]:
     """The signed document of ``body`` (canonical JSON signed with the issuer key)."""
     key = PublicKey.of(signer)
     return {
         "type": doc_type,
-        "version": 1,
+        "version": VERSION,
         "certificate": body,
         "signature": {
             "algorithm": "ed25519",
             "keyid": key.keyid,
             "publicKey": key.public_key,
-            "value": base64.b64encode(signer.sign(canonical_json(body))).decode(),
+            "value": base64.b64encode(signer.sign(_signed(doc_type, VERSION, body))).decode(),
         },
     }
 
@@ -130,6 +141,8 @@ def open_document(raw: bytes, doc_type: str, trusted: bytes | None = None) -> di
         raise _malformed(f"not JSON ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("type") != doc_type:
         raise _malformed(f"not a {doc_type}")
+    if doc.get("version") != VERSION:
+        raise _malformed(f"version {doc.get('version')!r} is not {VERSION}")
     try:
         exact = canonical_json(doc) == raw
     except (TypeError, ValueError) as exc:
@@ -156,7 +169,7 @@ def open_document(raw: bytes, doc_type: str, trusted: bytes | None = None) -> di
             "签发密钥不是所信任的签发方密钥",
         )
     if sig.get("keyid") != fingerprint(public) or not verify_signature(
-        "ed25519", public, canonical_json(body), value
+        "ed25519", public, _signed(doc_type, doc.get("version"), body), value
     ):
         raise DocumentInvalid(
             "document.signature_invalid",

@@ -13,6 +13,7 @@ from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
 from shuchang.domains.participants.cli import participants, verify_id
+from shuchang.domains.settlement.cli import settlement
 from shuchang.domains.supervision.cli import supervision
 from shuchang.domains.transfers.cli import transfers
 from shuchang.settings import Settings
@@ -140,6 +141,7 @@ cli.add_command(pull)
 cli.add_command(assets)
 cli.add_command(compliance)
 cli.add_command(supervision)
+cli.add_command(settlement)
 
 
 def main() -> None:

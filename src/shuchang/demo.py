@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from shuchang.db import make_session_factory, session_scope, utcnow
 from shuchang.demo_catalog import seed_catalog
 from shuchang.demo_market import seed_market
+from shuchang.demo_settlement import seed_settlement
 from shuchang.domains.participants import credentials, keys, service
 from shuchang.domains.participants.identifiers import (
     org_code_check_character,
@@ -227,6 +228,7 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         issuer_key = settings.beside_database("demo-issuer.key", "shuchang.demo-issuer.key")
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)
+    seed_settlement(engine, settings)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     os.chmod(path, 0o600)
     from shuchang.demo_data import write_demo_data

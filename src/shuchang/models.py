@@ -9,6 +9,7 @@ from shuchang.domains.dataplane import delivery_models
 from shuchang.domains.dataplane import models as dataplane_models
 from shuchang.domains.evidence import models as evidence_models
 from shuchang.domains.participants import models as participant_models
+from shuchang.domains.settlement import models as settlement_models
 from shuchang.domains.supervision import models as supervision_models
 from shuchang.domains.transfers import models as transfer_models
 
@@ -24,6 +25,7 @@ __all__ = [
     "evidence_models",
     "metadata",
     "participant_models",
+    "settlement_models",
     "supervision_models",
     "transfer_models",
 ]

@@ -12,6 +12,7 @@ from typing import Literal
 
 ApprovalMode = Literal["auto", "manual"]
 ReviewRule = Literal["strict", "standard", "lenient"]
+SETTLEMENT_RAILS = ("recording",)  # = settlement.rail.RAILS (tests/settlement keep them equal)
 
 
 def _default_database_url() -> str:
@@ -193,6 +194,20 @@ class Settings:
     """Verifier keys (``name+hash+base64``) of witnesses whose cosignatures on checkpoints
     the log accepts, separated by commas."""
 
+    settlement_vat_bp: int = 600
+    """VAT rate on settlement invoices, in basis points (600 = 6 %, the rate for data and
+    information-technology services); each invoice line's tax is rounded half up to the fen."""
+
+    settlement_rail: str = "recording"
+    """Payment rail that moves settlement money (资金划付通道). ``recording``: the plain
+    default, which records each transfer in the database as executed (a bank integration
+    implements the same interface, see docs/settlement.en.md §8)."""
+
+    settlement_key_file: str = ""
+    """Ed25519 key (base64 seed) that signs transaction filings and vouchers (交易备案/凭证).
+    Empty: ``<database file>.settlement.key`` (SQLite) or ``./shuchang.settlement.key``,
+    created on first use. Publish its public key (GET /api/v1/settlement/key)."""
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read every field from ``SHUCHANG_*`` variables once, converting by field type."""
@@ -233,6 +248,7 @@ class Settings:
 
         parse_connections(self.data_connections)
         self._validate_market()
+        self._validate_settlement()
         if self.console_language not in ("zh-CN", "en"):
             raise ValueError("SHUCHANG_CONSOLE_LANGUAGE must be zh-CN or en")
 
@@ -246,6 +262,14 @@ class Settings:
             raise ValueError("SHUCHANG_ASSET_CERTIFICATE_YEARS must be 1..10")
         if not 1 <= self.compliance_certificate_days <= 3650:  # noqa: PLR2004
             raise ValueError("SHUCHANG_COMPLIANCE_CERTIFICATE_DAYS must be 1..3650")
+
+    def _validate_settlement(self) -> None:
+        if not 0 <= self.settlement_vat_bp <= 10_000:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_SETTLEMENT_VAT_BP must be 0..10000 (basis points)")
+        if self.settlement_rail not in SETTLEMENT_RAILS:
+            raise ValueError(
+                f"SHUCHANG_SETTLEMENT_RAIL is not a known rail: {self.settlement_rail!r}"
+            )
 
     @property
     def reviewers(self) -> tuple[str, ...]:

@@ -50,10 +50,23 @@ KINDS = [
         {"transformation": "按行业中位数归一化月度用电量至 0-100，去除直接标识符。"},
     ),
     ("compute_only", {"model": "free", "amount_fen": 0}, {}),
+    ("dataset", {"model": "per_row", "amount_fen": 3}, {}),
+    (
+        "api",
+        {
+            "model": "tiered",
+            "amount_fen": 20,
+            "unit": "call",
+            "tiers": [{"up_to": 10000, "unit_fen": 20}, {"up_to": None, "unit_fen": 12}],
+        },
+        {},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("kind", "price", "extra"), KINDS, ids=[k for k, _, _ in KINDS])
+@pytest.mark.parametrize(
+    ("kind", "price", "extra"), KINDS, ids=[f"{k}-{p['model']}" for k, p, _ in KINDS]
+)
 def test_each_kind_of_product_is_drafted_submitted_and_listed(  # noqa: PLR0917 - pytest passes fixtures by name
     client: Client,
     provider: Member,
@@ -69,7 +82,7 @@ def test_each_kind_of_product_is_drafted_submitted_and_listed(  # noqa: PLR0917 
     assert (product["status"], product["kind"], product["price"]) == (
         "draft",
         kind,
-        {"period": None, **price},
+        {"period": None, "unit": None, "tiers": [], **price},
     )
     assert submit(client, provider, product["id"])["status"] == "submitted"
     approved = review(client, operator, product["id"], "approve").json()

@@ -94,8 +94,9 @@ def test_indicators_match_the_seeded_figures(platform: Platform, client: TestCli
     assert sum(r[2] for r in value.values()) == 50 * 10  # type: ignore[misc]
     assert body["headline"]["agreements_active"] == 3
     assert body["headline"]["requests_today"] == 9
+    assert all(r[3] == 0 for r in value.values())  # nothing settled yet
     settlement = {t["name"]: t for t in body["tables"]}["settlement_status"]
-    assert settlement["available"] is False
+    assert settlement["available"] is True and settlement["rows"] == []
 
 
 def test_only_oversight_sees_indicators(platform: Platform, client: TestClient) -> None:  # type: ignore[type-arg]

@@ -42,7 +42,8 @@ from shuchang.web.offers import Builder, build, split_list, to_builder
 CLASSIFICATIONS: tuple[str, ...] = get_args(Classification)
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 PRODUCT_KINDS: tuple[str, ...] = get_args(ProductKind)
-PRICE_MODELS: tuple[str, ...] = get_args(PriceModel)
+# Tiers are set through the API or CLI (a list the form does not edit); the form offers the rest.
+PRICE_MODELS: tuple[str, ...] = tuple(m for m in get_args(PriceModel) if m != "tiered")
 PERIODS = ("month", "quarter", "year")
 _COLUMN = get_type_hints(ColumnField)
 FIELD_TYPES: tuple[str, ...] = get_args(_COLUMN["type"])

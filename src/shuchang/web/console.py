@@ -6,7 +6,7 @@ Pages live in :mod:`.home`, :mod:`.participants`, the catalog's :mod:`.catalog`,
 the contracts' :mod:`.contracts`, the transfers' :mod:`.transfers`; their shared machinery
 (language, CSRF token, flash message, the signed-in viewer) in :mod:`.pages`; strings in
 :mod:`.i18n`; navigation in :mod:`.nav`. Static files (CSS, vendored htmx) are served from
-``/console/static``.
+``/console/static``. Settlement's pages are in :mod:`.settlement`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from shuchang.web.home import HomePages
 from shuchang.web.offers import yuan
 from shuchang.web.pages import LoginRequired, error_page, remember_language, to_login
 from shuchang.web.participants import ParticipantPages
+from shuchang.web.settlement import SettlementPages
 from shuchang.web.supervision import SupervisionPages
 from shuchang.web.transfers import TransferPages
 
@@ -98,6 +99,7 @@ PAGES = Router(
         AssetPages,
         CompliancePages,
         SupervisionPages,
+        SettlementPages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from shuchang.web.i18n_market import MARKET_PAIRS
+from shuchang.web.i18n_settlement import SETTLEMENT_PAIRS
 from shuchang.web.i18n_transfers import TRANSFER_PAIRS
 
 Language = Literal["zh-CN", "en"]
@@ -293,6 +294,8 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "pmodel.one_off": ("一次性买断", "One-off"),
     "pmodel.subscription": ("订阅", "Subscription"),
     "pmodel.per_call": ("按次计费", "Per call"),
+    "pmodel.per_row": ("按数据行计费（每千行）", "Per 1,000 rows"),
+    "pmodel.tiered": ("阶梯计费", "Tiered"),
     "period.month": ("月", "month"),
     "period.quarter": ("季度", "quarter"),
     "period.year": ("年", "year"),
@@ -561,6 +564,8 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "price.free": ("免费", "Free"),
     "price.one_off": ("{amount}（一次性）", "{amount} (one-off)"),
     "price.per_call": ("{amount} / 次", "{amount} per call"),
+    "price.per_row": ("{amount} / 千行", "{amount} per 1,000 rows"),
+    "price.tiered": ("阶梯价，{amount} 起", "tiered, from {amount}"),
     "price.subscription": ("{amount} / {period}", "{amount} per {period}"),
     # review
     "review.title": ("上架审核", "Listing review"),
@@ -987,6 +992,7 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "evidence.agreement.concluded": ("合约订立", "Agreement concluded"),
     **TRANSFER_PAIRS,
     **MARKET_PAIRS,
+    **SETTLEMENT_PAIRS,
 }
 
 MESSAGES: Final[dict[Language, dict[str, str]]] = {

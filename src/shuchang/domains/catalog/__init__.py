@@ -9,16 +9,19 @@ from shuchang.domains.catalog.endpoints import (
     product_sources,
 )
 from shuchang.domains.catalog.indicators import product_counts, resource_counts
+from shuchang.domains.catalog.products import find_product, listed_offer
 from shuchang.domains.catalog.products import get as get_product
-from shuchang.domains.catalog.products import listed_offer
 from shuchang.domains.catalog.resources import get as get_resource
-from shuchang.domains.catalog.schemas import ProductOut, ResourceOut
+from shuchang.domains.catalog.schemas import Price, ProductOut, ResourceOut, Tier
 
 __all__ = [
+    "Price",
     "ProductOut",
     "ProductSources",
     "ResourceOut",
     "SourcePart",
+    "Tier",
+    "find_product",
     "get_product",
     "get_resource",
     "listed_offer",

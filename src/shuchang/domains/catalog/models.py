@@ -83,6 +83,7 @@ class Product(Base):
     price_model: Mapped[str] = mapped_column(String(16))
     price_fen: Mapped[int] = mapped_column(BigInteger)
     price_period: Mapped[str | None] = mapped_column(String(8))
+    price_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a tiered price's tiers
     transformation: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True)
     review_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -119,6 +119,9 @@ def _fill(p: Product, data: ProductIn) -> None:
         data.price.amount_fen,
         data.price.period,
     )
+    tiers = [msgspec.to_builtins(t) for t in data.price.tiers]
+    has_terms = data.price.unit is not None or bool(tiers)
+    p.price_terms = {"unit": data.price.unit, "tiers": tiers} if has_terms else None
     p.transformation = data.transformation
 
 
@@ -257,7 +260,7 @@ def submit(session: Session, actor: Actor, product_id: uuid.UUID) -> ProductOut:
     """Run the automatic checks; pass → waits for a reviewer, fail → returned with reasons."""
     p = _owned(session, actor, product_id)
     _require_status(p, EDITABLE, "submit")
-    price = Price(model=p.price_model, amount_fen=p.price_fen, period=p.price_period)  # type: ignore[arg-type]
+    price = price_of(p)
     reasons = rules.check(
         kind=p.kind,
         description=p.description,
@@ -485,6 +488,28 @@ def entry_for(session: Session, p: Product) -> search.EntryData:
     )
 
 
+def price_of(p: Product) -> Price:
+    """The stored price, with a tiered price's unit and tiers (``price_terms``)."""
+    terms = p.price_terms or {}
+    return msgspec.convert(
+        {
+            "model": p.price_model,
+            "amount_fen": p.price_fen,
+            "period": p.price_period,
+            "unit": terms.get("unit"),
+            "tiers": terms.get("tiers", []),
+        },
+        Price,
+    )
+
+
+def find_product(session: Session, product_id: uuid.UUID) -> ProductOut | None:
+    """A product in any status, as other domains need it (settlement bills products that
+    were delisted after an agreement); callers apply their own access rules."""
+    p = session.get(Product, product_id)
+    return None if p is None else to_out(session, p)
+
+
 def to_out(session: Session, p: Product) -> ProductOut:
     return ProductOut(
         id=p.id,
@@ -496,7 +521,7 @@ def to_out(session: Session, p: Product) -> ProductOut:
         description_en=p.description_en,
         tags=list(p.tags),
         policy=p.policy,
-        price=Price(model=p.price_model, amount_fen=p.price_fen, period=p.price_period),  # type: ignore[arg-type]
+        price=price_of(p),
         transformation=p.transformation,
         status=p.status,
         review_reasons=list(p.review_reasons),

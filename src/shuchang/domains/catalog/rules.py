@@ -15,6 +15,7 @@ Each check returns reasons with a stable code, so providers can fix what is wron
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from shuchang.domains.catalog.schemas import Price, Reason
 from shuchang.policy import validate
@@ -51,6 +52,41 @@ def price_faults(price: Price) -> list[Reason]:
                 "listing.price",
                 "订阅价格须且只须写明周期",
                 "A subscription, and only a subscription, has a period",
+            )
+        ]
+    return _tier_faults(price)
+
+
+def _tier_faults(price: Price) -> list[Reason]:
+    """A tiered price (阶梯价) counts calls or rows, its tiers rise and the last is open."""
+    if price.model != "tiered":
+        if price.tiers or price.unit is not None:
+            return [
+                Reason(
+                    "listing.price",
+                    "只有阶梯价才写明计量单位和阶梯",
+                    "Only a tiered price has a unit and tiers",
+                )
+            ]
+        return []
+    bounds = [t.up_to for t in price.tiers]
+    rising = all(a is not None and b is not None and a < b for a, b in pairwise(bounds[:-1]))
+    if price.unit is None or not bounds or bounds[-1] is not None or None in bounds[:-1]:
+        return [
+            Reason(
+                "listing.price",
+                "阶梯价须写明计量单位（次或行），最后一档不设上限",
+                "A tiered price names its unit (call or row) and its last tier is open-ended",
+            )
+        ]
+    if not rising:
+        return [Reason("listing.price", "阶梯上限须逐档递增", "Tier limits must rise")]
+    if price.amount_fen != price.tiers[0].unit_fen:
+        return [
+            Reason(
+                "listing.price",
+                "阶梯价的标价须等于第一档单价",
+                "A tiered price's amount is its first tier's unit price",
             )
         ]
     return []

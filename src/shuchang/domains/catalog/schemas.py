@@ -11,7 +11,7 @@ import msgspec
 Classification = Literal["general", "important", "core"]  # 一般数据 / 重要数据 / 核心数据
 Frequency = Literal["realtime", "daily", "weekly", "monthly", "quarterly", "yearly", "once"]
 ProductKind = Literal["dataset", "api", "data_element", "compute_only"]
-PriceModel = Literal["free", "one_off", "subscription", "per_call"]
+PriceModel = Literal["free", "one_off", "subscription", "per_call", "per_row", "tiered"]
 ProductStatus = Literal["draft", "submitted", "listed", "returned", "delisted"]
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -109,10 +109,24 @@ class VersionOut(msgspec.Struct, frozen=True):
     created_by: str
 
 
+class Tier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One volume tier of a ``tiered`` price (阶梯价): units above the previous tier's
+    ``up_to`` and up to this one cost ``unit_fen`` each (fen per call, or per 1,000 rows);
+    the last tier has no ``up_to``. Tiers restart every settlement period."""
+
+    up_to: Annotated[int, msgspec.Meta(ge=1, le=10**15)] | None
+    unit_fen: Fen
+
+
 class Price(msgspec.Struct, forbid_unknown_fields=True):
+    """``amount_fen`` is per call (``per_call``), per 1,000 rows (``per_row``), per period
+    (``subscription``), once (``one_off``), or the first tier's unit price (``tiered``)."""
+
     model: PriceModel
     amount_fen: Fen = 0
     period: Literal["month", "quarter", "year"] | None = None
+    unit: Literal["call", "row"] | None = None  # what a tiered price counts
+    tiers: Annotated[list[Tier], msgspec.Meta(max_length=20)] = []
 
 
 class ProductIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ from shuchang.domains.contracts.schemas import AgreementOut, NegotiationOut, Use
 from shuchang.domains.contracts.service import load_connector
 from shuchang.domains.contracts.transport import DeliveryFailed, Transport
 from shuchang.domains.contracts.usage import decide_use, decide_uses
-from shuchang.domains.contracts.views import find_agreement
+from shuchang.domains.contracts.views import active_agreement_ids, find_agreement
 
 __all__ = [
     "AgreementFacts",
@@ -26,6 +26,7 @@ __all__ = [
     "Transport",
     "UseDecision",
     "UseRequest",
+    "active_agreement_ids",
     "agreement_facts",
     "authenticate",
     "decide_use",

@@ -7,7 +7,7 @@ An agreement is a DSP 2025-1 ``Agreement`` (ODRL) that fixes, beyond the offer's
 * the period — a ``dateTime`` window ``[timestamp, timestamp + days)`` added to every
   permission;
 * the price — a ``compensate`` duty with ``payAmount`` in fen, and ``shuchang:price`` with the
-  price model;
+  price model (and, for a tiered price, its unit and tiers: settlement bills from this);
 * the purpose — already in the offer ("一场景一授权": one listed offer, one purpose).
 
 A signed agreement file is JSON::
@@ -52,6 +52,8 @@ class Terms:
     price_fen: int
     price_period: str | None
     days: int
+    price_unit: str | None = None  # a tiered price: what it counts (call or row)
+    price_tiers: tuple[tuple[int | None, int], ...] = ()  # (up to, unit fen) per tier
 
 
 def offer_body(offer: dict[str, Any]) -> dict[str, Any]:
@@ -85,16 +87,28 @@ def build(offer: dict[str, Any], terms: Terms, now: datetime) -> dict[str, Any]:
         "assignee": terms.consumer_urn,
         "timestamp": _stamp(start),
         "permission": permissions,
-        "shuchang:price": {
-            "model": terms.price_model,
-            "amountFen": str(terms.price_fen),
-            "period": terms.price_period,
-        },
+        "shuchang:price": _price(terms),
     }
     for key in ("prohibition", "obligation"):
         if offer.get(key):
             agreement[key] = copy.deepcopy(offer[key])
     return agreement
+
+
+def _price(terms: Terms) -> dict[str, Any]:
+    """``shuchang:price``: amounts as decimal strings (as ODRL's payAmount), tiers if any."""
+    price: dict[str, Any] = {
+        "model": terms.price_model,
+        "amountFen": str(terms.price_fen),
+        "period": terms.price_period,
+    }
+    if terms.price_tiers:
+        price["unit"] = terms.price_unit
+        price["tiers"] = [
+            {"upTo": None if up_to is None else str(up_to), "unitFen": str(fen)}
+            for up_to, fen in terms.price_tiers
+        ]
+    return price
 
 
 def window(agreement: dict[str, Any]) -> tuple[datetime, datetime]:

@@ -306,6 +306,8 @@ def agree(session: Session, n: Negotiation, connector: Connector) -> Outbound:
         price_fen=product.price.amount_fen,
         price_period=product.price.period,
         days=connector.agreement_days,
+        price_unit=product.price.unit,
+        price_tiers=tuple((t.up_to, t.unit_fen) for t in product.price.tiers),
     )
     document = agreements.build(n.offer, terms, utcnow())
     signature = agreements.sign(document, "assigner", connector.urn, connector.signer)

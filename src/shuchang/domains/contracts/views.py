@@ -108,3 +108,13 @@ def find_agreement(session: Session, agreement_id: uuid.UUID) -> AgreementOut | 
     """An agreement held here, whoever asks (callers check the parties themselves)."""
     row = session.get(Agreement, agreement_id)
     return agreement_out(row) if row is not None else None
+
+
+def active_agreement_ids(session: Session) -> list[uuid.UUID]:
+    """Every concluded agreement (status ``active``), oldest first: what settlement bills."""
+    stmt = (
+        select(Agreement.id)
+        .where(Agreement.status == "active")
+        .order_by(Agreement.created_at, Agreement.id)
+    )
+    return list(session.scalars(stmt))

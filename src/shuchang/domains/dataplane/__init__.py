@@ -4,6 +4,7 @@ per-request usage control, rate limits, metering and sealed metering batches.
 Other domains import only these names.
 """
 
+from shuchang.domains.dataplane.billing import PeriodUsage, period_usage
 from shuchang.domains.dataplane.gateway import Gateway, create_gateway
 from shuchang.domains.dataplane.indicators import first_request_at, usage_by_day
 from shuchang.domains.dataplane.metering import usage_summary
@@ -14,10 +15,12 @@ __all__ = [
     "BatchOut",
     "DayUsage",
     "Gateway",
+    "PeriodUsage",
     "UsageSummary",
     "batch_digest",
     "create_gateway",
     "first_request_at",
+    "period_usage",
     "seal",
     "usage_by_day",
     "usage_summary",

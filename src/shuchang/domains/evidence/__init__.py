@@ -7,7 +7,7 @@ from shuchang.domains.evidence.audit import AuditReport, audit
 from shuchang.domains.evidence.logview import entry as logged_entry
 from shuchang.domains.evidence.logview import receipt
 from shuchang.domains.evidence.logview import status as log_status
-from shuchang.domains.evidence.schemas import EvidenceEntry
+from shuchang.domains.evidence.schemas import EvidenceEntry, LoggedEntry
 from shuchang.domains.evidence.service import history, record, record_many
 from shuchang.domains.evidence.tlog.note import Ed25519Signer, Verifier, parse_verifier_key
 from shuchang.domains.evidence.tlog.offline import verify_receipt
@@ -16,6 +16,7 @@ __all__ = [
     "AuditReport",
     "Ed25519Signer",
     "EvidenceEntry",
+    "LoggedEntry",
     "Verifier",
     "audit",
     "history",

@@ -1,0 +1,152 @@
+"""The settlement pages' messages (交易与清结算), zh-CN first, English second; merged into
+:data:`shuchang.web.i18n.MESSAGES` (kept apart so the catalogue's modules stay readable)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+SETTLEMENT_PAIRS: Final[dict[str, tuple[str, str]]] = {
+    "nav.settlement": ("交易结算", "Settlement"),
+    "settlement.title": ("交易与清结算", "Trading and settlement"),
+    "settlement.lead": (
+        "按月清分：合约计量的调用与行数、订阅与一次性价款计入账单（含增值税），按运营者的收益"
+        "分配规则分给提供方、运营者、公共数据授权方和上游来源，复式记账，经支付通道收付，"
+        "对账后生成交易备案与交易凭证，均写入存证日志。",
+        "Monthly clearing: the metered calls and rows of each agreement, subscriptions and one-off "
+        "prices become invoices (with VAT), shared by the operator's rules among provider, "
+        "operator, the public-data authorizing body and upstream sources, posted in a double-entry "
+        "ledger, collected and paid out through the payment rail, reconciled, and filed as "
+        "transaction records and vouchers — every step in the evidence log.",
+    ),
+    "settlement.chart_title": ("每月交易额", "Transaction value per month"),
+    "settlement.chart_gross": ("含税交易额（元）", "Gross value (yuan)"),
+    "settlement.chart_net": ("不含税交易额（元）", "Net value (yuan)"),
+    "settlement.chart_calls": ("计费调用次数", "Billed calls"),
+    "settlement.no_months": ("尚无已清分的月份", "No month has been cleared yet"),
+    "settlement.batches": ("结算批次", "Settlement batches"),
+    "settlement.period": ("结算周期", "Period"),
+    "settlement.status": ("状态", "Status"),
+    "settlement.invoices": ("账单数", "Invoices"),
+    "settlement.calls": ("计费调用", "Billed calls"),
+    "settlement.rows": ("计费行数", "Billed rows"),
+    "settlement.records": ("计量记录", "Usage records"),
+    "settlement.net": ("不含税金额", "Net"),
+    "settlement.tax": ("增值税", "VAT"),
+    "settlement.gross": ("含税金额", "Gross"),
+    "settlement.reconciled": ("对账", "Reconciled"),
+    "settlement.reconciled_yes": ("一致", "Agrees"),
+    "settlement.reconciled_no": ("有差异", "Differences"),
+    "settlement.reconciled_never": ("未对账", "Not yet"),
+    "settlement.run_title": ("结算一个月份", "Settle a month"),
+    "settlement.run_hint": (
+        "清分该月（北京时间）的订单与计量并完成收付；该月须已结束、计量已全部封存。中断后可再次"
+        "运行：不会遗漏也不会重复；已结算的月份不能再结算。",
+        "Clears the month's orders and metering (China time) and collects and pays it; the month "
+        "must be over and its metering sealed. Safe to run again after an interruption — nothing "
+        "is lost or doubled; a settled month is never settled twice.",
+    ),
+    "settlement.run": ("清分并结算", "Clear and settle"),
+    "settlement.run_ok": (
+        "{period} 已处理，批次状态：{status}",
+        "{period} done; the batch is {status}",
+    ),
+    "settlement.pay": ("继续收付", "Collect and pay"),
+    "settlement.pay_ok": ("收付已处理，共 {n} 笔划付", "Transfers processed: {n}"),
+    "settlement.reconcile": ("对账", "Reconcile"),
+    "settlement.reconciled_ok": ("对账一致，未发现差异", "Reconciled: no differences"),
+    "settlement.reconciled_bad": ("对账发现 {n} 处差异", "Reconciliation found {n} differences"),
+    "settlement.my_invoices": ("最近的账单", "Recent invoices"),
+    "settlement.no_invoices": ("暂无账单", "No invoice yet"),
+    "settlement.orders_title": ("订单与账单", "Orders and invoices"),
+    "settlement.orders_lead": (
+        "每份生效合约对应一个订单，价格以双方签署的合约为准；每月清分生成账单，列明不含税金额、"
+        "增值税、含税金额及各方分成。",
+        "Every agreement in force has an order, priced as the signed agreement says; each month's "
+        "clearing invoices it with net, VAT, gross and every party's share.",
+    ),
+    "settlement.orders": ("订单", "Orders"),
+    "settlement.no_orders": ("暂无订单", "No order yet"),
+    "settlement.product": ("产品", "Product"),
+    "settlement.provider": ("提供方", "Provider"),
+    "settlement.consumer": ("使用方", "Consumer"),
+    "settlement.price": ("价格", "Price"),
+    "settlement.validity": ("有效期", "Valid"),
+    "settlement.shares": ("分成", "Shares"),
+    "settlement.lines": ("明细", "Lines"),
+    "settlement.batch_title": ("{period} 结算批次", "Settlement batch {period}"),
+    "settlement.statements": ("结算单", "Statements"),
+    "settlement.participant": ("参与方", "Participant"),
+    "settlement.owed": ("应付（含税）", "Owes (gross)"),
+    "settlement.due": ("应收合计", "Due"),
+    "settlement.transfers": ("资金划付", "Transfers"),
+    "settlement.direction": ("方向", "Direction"),
+    "settlement.amount": ("金额", "Amount"),
+    "settlement.reference": ("通道流水号", "Rail reference"),
+    "settlement.download_csv": ("下载 CSV", "Download CSV"),
+    "settlement.rule_version": ("分配规则版本", "Sharing rules version"),
+    "settlement.vat_rate": ("增值税率", "VAT rate"),
+    "settlement.cleared_at": ("清分时间", "Cleared"),
+    "settlement.settled_at": ("结算完成", "Settled"),
+    "settlement.records_link": ("交易备案与凭证", "Filings and vouchers"),
+    "settlement.reconciliation_title": ("{period} 对账报告", "Reconciliation of {period}"),
+    "settlement.reconciliation_lead": (
+        "逐项比对计量记录、订单与账单、账簿、结算单与支付通道；报告的摘要已写入存证日志。",
+        "Metering, orders and invoices, the ledger, the statements and the rail, compared item by "
+        "item; the report's digest is in the evidence log.",
+    ),
+    "settlement.finding": ("差异", "Finding"),
+    "settlement.severity": ("级别", "Severity"),
+    "settlement.subject": ("对象", "Subject"),
+    "settlement.expected": ("应为", "Expected"),
+    "settlement.actual": ("实为", "Actual"),
+    "settlement.no_findings": ("未发现任何差异", "Nothing found"),
+    "settlement.report_digest": ("报告摘要（SHA-256）", "Report digest (SHA-256)"),
+    "settlement.records_title": ("交易备案与交易凭证", "Transaction filings and vouchers"),
+    "settlement.records_lead": (
+        "每张账单生成两份经平台签名的文件：报送监管的交易备案与交给双方的交易凭证，均写入存证"
+        "日志。下载后可离线核验：",
+        "Every invoice yields two documents signed by the platform: the filing for the regulator "
+        "and the voucher for the parties, each in the evidence log. Verify a download offline:",
+    ),
+    "settlement.no_records": ("暂无交易凭证", "No record yet"),
+    "settlement.kind": ("类型", "Kind"),
+    "settlement.download": ("下载", "Download"),
+    "settlement.digest": ("摘要", "Digest"),
+    "rkind.filing": ("交易备案", "Filing"),
+    "rkind.voucher": ("交易凭证", "Voucher"),
+    "bstatus.cleared": ("已清分", "Cleared"),
+    "bstatus.paying": ("收付中", "Paying"),
+    "bstatus.settled": ("已结算", "Settled"),
+    "tstatus.pending": ("待处理", "Pending"),
+    "tstatus.settled": ("已完成", "Settled"),
+    "tstatus.failed": ("失败", "Failed"),
+    "tdir.collect": ("收款", "Collection"),
+    "tdir.payout": ("付款", "Payout"),
+    "srole.provider": ("提供方分成", "Provider share"),
+    "srole.fee": ("运营服务费", "Operator fee"),
+    "srole.authority": ("公共数据授权收益", "Authorizing body's share"),
+    "srole.upstream": ("上游来源分成", "Upstream share"),
+    "srole.consumer": ("应付账款", "Payable"),
+    "severity.error": ("错误", "Error"),
+    "severity.warning": ("警告", "Warning"),
+    "severity.info": ("提示", "Info"),
+    "line.one_off": ("一次性价款", "One-off price"),
+    "line.subscription": ("订阅费", "Subscription"),
+    "line.usage": ("按量计费", "Usage"),
+    "unit.call": ("次", "calls"),
+    "unit.row": ("行", "rows"),
+    "unit.period": ("期", "period"),
+    "evidence.settlement.order_created": ("生成订单", "Order created"),
+    "evidence.settlement.rule_set": ("设定分配规则", "Sharing rules set"),
+    "evidence.settlement.batch_cleared": ("月度清分", "Month cleared"),
+    "evidence.settlement.filing": ("交易备案", "Transaction filing"),
+    "evidence.settlement.voucher": ("交易凭证", "Transaction voucher"),
+    "evidence.settlement.transfers_planned": ("生成划付指令", "Transfers planned"),
+    "evidence.settlement.transfer_settled": ("划付完成", "Transfer settled"),
+    "evidence.settlement.transfer_failed": ("划付失败", "Transfer failed"),
+    "evidence.settlement.batch_settled": ("结算完成", "Batch settled"),
+    "evidence.settlement.reconciled": ("对账", "Reconciled"),
+    "evidence.settlement.entry_reversed": ("冲正", "Entry reversed"),
+    "evidence.settlement.upstream_declared": ("声明上游来源", "Upstream declared"),
+    "evidence.settlement.upstream_withdrawn": ("撤回上游来源", "Upstream withdrawn"),
+}
