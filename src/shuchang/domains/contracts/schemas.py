@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -70,6 +71,10 @@ class UseRequest(msgspec.Struct, forbid_unknown_fields=True):
         list[Annotated[str, msgspec.Meta(max_length=63)]], msgspec.Meta(max_length=500)
     ] = []
     consume: bool = False  # count this use if permitted (the data plane sets it)
+    # A differentially private computation states the ε it would spend and what its consumer
+    # already spent in the budget's current period (policy operand ``epsilon``).
+    epsilon: Annotated[Decimal, msgspec.Meta(ge=0)] | None = None
+    epsilon_spent: Annotated[Decimal, msgspec.Meta(ge=0)] | None = None
 
 
 class UseDecision(msgspec.Struct, frozen=True):

@@ -122,6 +122,8 @@ def decide_use(
         fields=tuple(request.fields),
         uses=uses,
         agreed_at=valid_from,
+        epsilon=request.epsilon,
+        epsilon_spent=request.epsilon_spent,
     )
     decision = decide(_policy(session, agreement_id), request.action, context)
     if decision.permitted and usage is not None:
