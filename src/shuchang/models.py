@@ -2,6 +2,7 @@
 
 from shuchang.db import Base
 from shuchang.domains.catalog import models as catalog_models
+from shuchang.domains.compute import models as compute_models
 from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.dataplane import models as dataplane_models
 from shuchang.domains.evidence import models as evidence_models
@@ -12,6 +13,7 @@ metadata = Base.metadata
 
 __all__ = [
     "catalog_models",
+    "compute_models",
     "contract_models",
     "dataplane_models",
     "evidence_models",
