@@ -100,6 +100,17 @@ def _plan(loaded: Loaded, data: JobIn) -> p.Plan:
     return sqlcheck.bind(template.sql, values, loaded.catalogue)
 
 
+def dry_run(session: Session, actor: Actor, data: JobIn) -> tuple[str, list[str], int]:
+    """(normalised SQL, output columns, cells) of a query, or its QueryRejected."""
+    terms = terms_of(session, actor, data.agreement_id)
+    plan = _plan(terms.loaded, data)
+    cells = 1
+    for g in plan.group_by:
+        cells *= terms.loaded.catalogue.dimensions[g].size
+    columns = [o if isinstance(o, str) else o.alias for o in plan.output]
+    return p.canonical_sql(plan), columns, cells
+
+
 def cache_key(terms: Terms, canonical: str, epsilon_micro: int) -> str:
     """Byte-identical normalised query + ε + the exact data and profile it runs on."""
     source = terms.loaded.source
