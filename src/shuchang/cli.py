@@ -6,6 +6,7 @@ import click
 
 from shuchang import __version__
 from shuchang.domains.catalog.cli import catalog
+from shuchang.domains.compute.cli import compute
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
@@ -130,6 +131,7 @@ cli.add_command(catalog)
 cli.add_command(contracts)
 cli.add_command(transfers)
 cli.add_command(dataplane)
+cli.add_command(compute)
 cli.add_command(verify_id)
 cli.add_command(tlog)
 
