@@ -29,6 +29,7 @@ from shuchang.settings import Settings
 from shuchang.web.catalog import CatalogPages, ReviewPages
 from shuchang.web.catalog_products import ProductPages
 from shuchang.web.catalog_resources import ResourcePages
+from shuchang.web.compute import ComputePages
 from shuchang.web.contracts import AgreementPages, NegotiationPages
 from shuchang.web.evidence import EvidencePages
 from shuchang.web.home import HomePages
@@ -92,6 +93,7 @@ PAGES = Router(
         NegotiationPages,
         AgreementPages,
         TransferPages,
+        ComputePages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -49,6 +49,7 @@ NAV: list[NavEntry] = [
     NavEntry("nav.negotiations", "/console/contracts/negotiations", roles=PARTIES),
     NavEntry("nav.contracts", "/console/contracts/agreements", roles=PARTIES),
     NavEntry("nav.transfers", "/console/transfers", roles=PARTIES),
+    NavEntry("nav.compute", "/console/compute", roles=PARTIES),
     NavEntry("nav.evidence_log", "/console/evidence", roles=OVERSIGHT),
 ]
 
