@@ -28,6 +28,7 @@ from shuchang.domains.compute.reasons import reject
 
 MAX_NODES = 3_000
 MAX_NAME = 63
+MAX_DEPTH = 16
 
 MAX_SQL = 10_000
 
@@ -48,10 +49,12 @@ def parse_one(sql: str) -> exp.Select:
     except SqlglotError as exc:
         raise reject("parse_error", str(exc).splitlines()[0][:200]) from exc
     except RecursionError as exc:  # absurdly nested input
-        raise reject("too_complex", n=MAX_NODES) from exc
+        raise reject("too_deep", n=MAX_DEPTH) from exc
     if len(trees) != 1:
         raise reject("multiple_statements" if trees else "parse_error", "empty")
     tree = trees[0]
+    if isinstance(tree, exp.SetOperation):
+        raise reject("set_operation")
     if not isinstance(tree, exp.Select):
         raise reject("not_select", type(tree).__name__.upper())
     return tree
