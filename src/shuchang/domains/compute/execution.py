@@ -30,8 +30,9 @@ from shuchang.domains.compute.errors import JobFailed, QueryRejected
 from shuchang.domains.compute.jobs import Terms, check_budget, facts, terms_of, use_request
 from shuchang.domains.compute.materialise import Materialised, materialise
 from shuchang.domains.compute.models import ComputeJob
+from shuchang.domains.compute.profiles import Loaded
 from shuchang.domains.compute.release import Privacy, release
-from shuchang.domains.compute.sandbox import Sandbox, SandboxError, Task
+from shuchang.domains.compute.sandbox import Restriction, Sandbox, SandboxError, Task
 from shuchang.domains.compute.schemas import ResultOut
 from shuchang.domains.participants import SYSTEM, Actor
 from shuchang.errors import ShuchangError
@@ -88,12 +89,23 @@ def _watch(unit: Unit, job_id: uuid.UUID, cancel: threading.Event, done: threadi
                 return
 
 
-def _compute(
-    settings: Settings, sandbox: Sandbox, ready: Prepared, cancel: threading.Event
+def compute_release(
+    settings: Settings,
+    sandbox: Sandbox,
+    loaded: Loaded,
+    plan: p.Plan,
+    epsilon: float,
+    *,
+    restrict_to: Restriction | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[ResultOut, Materialised]:
-    """Exact aggregates from the sandbox, then the private answer (nothing stored yet)."""
-    loaded, plan = ready.terms.loaded, ready.plan
+    """Exact aggregates from the sandbox, then the private answer (nothing stored, nothing
+    debited: the caller settles). ``restrict_to`` limits the rows to a set of identifier
+    values held at the provider (PSI then aggregate); its column must be the person column
+    or a declared column of the profile, and the DP guarantee is unchanged by it."""
     source, profile, cat = loaded.source, loaded.profile, loaded.catalogue
+    if restrict_to is not None and restrict_to.column not in (cat.person, *cat.dimensions):
+        raise ValueError(f"restrict_to.column {restrict_to.column!r} is not materialised")
     data = materialise(settings, source, cat)
     bound = profile.contribution_bound
     sql = p.rewrite(
@@ -102,6 +114,7 @@ def _compute(
         bound,
         enforce_bound=data.max_rows_per_person > bound,
         distinct_persons=data.max_rows_per_person > 1,
+        restrict_column=restrict_to.column if restrict_to else None,
     )
     task = Task(
         data.path,
@@ -110,10 +123,11 @@ def _compute(
         timeout_seconds=profile.timeout_seconds,
         memory_limit_mb=profile.memory_limit_mb,
         threads=min(2, os.cpu_count() or 1),
+        restrict_to=restrict_to,
     )
     outcome = sandbox.run(task, cancel)
     privacy = Privacy(
-        epsilon=ledger.epsilon_of(ready.epsilon_micro),
+        epsilon=epsilon,
         k=profile.k,
         bound=bound,
         mechanism=profile.sum_mechanism,
@@ -137,7 +151,14 @@ def run_job(
     done = threading.Event()
     threading.Thread(target=_watch, args=(unit, job_id, cancel, done), daemon=True).start()
     try:
-        result, data = _compute(settings, sandbox, ready, cancel)
+        result, data = compute_release(
+            settings,
+            sandbox,
+            ready.terms.loaded,
+            ready.plan,
+            ledger.epsilon_of(ready.epsilon_micro),
+            cancel=cancel,
+        )
     except SandboxError as exc:
         failure = JobFailed(
             f"The computation stopped ({exc.code}): {exc.message}",
