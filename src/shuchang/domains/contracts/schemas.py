@@ -73,8 +73,12 @@ class UseRequest(msgspec.Struct, forbid_unknown_fields=True):
     consume: bool = False  # count this use if permitted (the data plane sets it)
     # A differentially private computation states the ε it would spend and what its consumer
     # already spent in the budget's current period (policy operand ``epsilon``).
-    epsilon: Annotated[Decimal, msgspec.Meta(ge=0)] | None = None
-    epsilon_spent: Annotated[Decimal, msgspec.Meta(ge=0)] | None = None
+    epsilon: Decimal | None = None
+    epsilon_spent: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.epsilon or 0) < 0 or (self.epsilon_spent or 0) < 0:
+            raise ValueError("epsilon and epsilon_spent cannot be negative")
 
 
 class UseDecision(msgspec.Struct, frozen=True):
