@@ -163,7 +163,7 @@ def _signer(session: Session, participant_id: uuid.UUID) -> Ed25519Signer:
     return signer
 
 
-def _agreement(
+def sign_agreement(
     session: Session, product: Product, consumer_id: uuid.UUID, settings: Settings
 ) -> uuid.UUID:
     provider = participants.find(session, product.provider_id)
@@ -245,4 +245,4 @@ def seed_compute(
     seed_data(settings)
     owner = Actor(participant_id=product.provider_id, role="provider")
     profiles.set_profile(session, owner, product.id, profile())
-    return Seeded(product.id, _agreement(session, product, members[BANK], settings))
+    return Seeded(product.id, sign_agreement(session, product, members[BANK], settings))
