@@ -67,7 +67,7 @@ def test_the_template_form_binds_parameters(space: Space) -> None:
     client = space.side.client
     sign_in(client, space.parties.consumer.member.api_key)
     url = f"/console/compute/agreements/{space.agreement_id}"
-    fields = {"template": "district_invoices", "param.industry": "G54"}
+    fields = {"template": "district_invoices", "param.district_invoices.industry": "G54"}
     answer = post_form(client, url, csrf_of(client.get(url)), **fields)
     job = client.get(answer.headers["location"])
     assert "invoices" in job.text and "&#39;G54&#39;" in job.text

@@ -31,10 +31,11 @@ def _job_in(agreement_id: uuid.UUID, data: dict[str, Any]) -> JobIn:
     """The query form: a template with its parameter fields, or SQL; ε optional."""
     template, sql = text(data, "template"), text(data, "sql")
     params: dict[str, str | int] = {}
-    for key, value in data.items():
-        if key.startswith("param.") and str(value).strip():
-            raw = str(value).strip()
-            params[key[6:]] = int(raw) if raw.lstrip("-").isdigit() else raw
+    prefix = f"param.{template}."
+    for key in data:
+        raw = text(data, key)
+        if key.startswith(prefix) and raw:
+            params[key[len(prefix) :]] = int(raw) if raw.lstrip("-").isdigit() else raw
     epsilon_text = text(data, "epsilon")
     try:
         epsilon = float(epsilon_text) if epsilon_text else None

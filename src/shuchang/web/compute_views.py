@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shuchang.domains.catalog.models import Product
 from shuchang.domains.compute import jobs, profiles, views
 from shuchang.domains.compute.models import ComputeProfile
+from shuchang.domains.compute.profile import allowed_values
 from shuchang.domains.compute.schemas import BudgetOut, JobOut
 from shuchang.domains.contracts import AgreementOut
 from shuchang.domains.contracts.views import list_agreements
@@ -79,6 +80,7 @@ class QueryPage:
     budget: BudgetOut
     profile: dict[str, Any]
     jobs: list[JobOut]
+    choices: dict[str, list[Any]]  # "template.param" → the values a select offers
 
 
 def query_page(s: Session, user: Viewer, agreement_id: uuid.UUID) -> QueryPage:
@@ -89,6 +91,12 @@ def query_page(s: Session, user: Viewer, agreement_id: uuid.UUID) -> QueryPage:
         views.budget(s, user.actor, agreement_id),
         terms.loaded.row.profile,
         views.list_jobs(s, user.actor, agreement_id=agreement_id, limit=20),
+        {
+            f"{t.name}.{param.name}": values[:1000]
+            for t in terms.loaded.profile.templates
+            for param in t.params
+            if (values := list(allowed_values(param, terms.loaded.catalogue)))
+        },
     )
 
 
