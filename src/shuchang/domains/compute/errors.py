@@ -6,6 +6,9 @@
     NotComputeOnly (Conflict, 409)          compute.not_compute_only  not a compute-only product
     BudgetExhausted (Conflict, 409)         compute.budget_exhausted  ε left is less than asked
     UseDenied (PermissionDenied, 403)       compute.denied            the agreement says no
+                                            compute.no_budget         it states no ε budget
+    (PermissionDenied, 403)                 compute.not_provider      profile by a non-provider
+                                            compute.not_consumer      job by a non-consumer
     JobFailed (Conflict, 409)               compute.job_failed        execution failed/timed out
 
 Every query rejection carries ``reason`` (the stable code's last part), the offending SQL

@@ -35,7 +35,13 @@ from shuchang.domains.compute.reasons import reject
 from shuchang.domains.compute.schemas import JobIn
 from shuchang.domains.contracts import AgreementOut, UseRequest, decide_use, find_agreement
 from shuchang.domains.participants import Actor
-from shuchang.errors import InvalidInput, InvalidTransition, NotFound, ValidationFailed
+from shuchang.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from shuchang.policy import PrivacyBudget, compiled
 
 OVERSIGHT = ("operator", "regulator", "system")
@@ -178,7 +184,11 @@ def submit(session: Session, actor: Actor, data: JobIn) -> ComputeJob:
     """Check and queue a job, or answer it from the cache (see the module docstring)."""
     terms = terms_of(session, actor, data.agreement_id)
     if actor.participant_id != terms.agreement.consumer_id:
-        raise NotFound("Agreement not found", "合约不存在", code="agreement.not_found")
+        raise PermissionDenied(
+            "Only the agreement's consumer submits computations under it",
+            "只有合约的使用方可以在该合约下提交计算",
+            code="compute.not_consumer",
+        )
     plan = _plan(terms.loaded, data)
     canonical = p.canonical_sql(plan)
     epsilon = _epsilon(terms, data)

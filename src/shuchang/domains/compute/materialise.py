@@ -69,14 +69,26 @@ def _duck_type(kind: str, name: str, catalogue: p.Catalogue) -> str:
     return "VARCHAR"  # strings, dates as ISO text: the domains are written as text
 
 
+def _stamp(settings: Settings, source: SourceVersion) -> list[int]:
+    """A file source's size and modification time: a file replaced under the same resource
+    version is materialised again (a table's changes are not seen: register a new version,
+    or empty the store)."""
+    if source.location.get("type") != "file":
+        return []
+    found = DataSources.of(settings).file(str(source.location.get("path", ""))).stat()
+    return [found.st_size, found.st_mtime_ns]
+
+
 def store_of(settings: Settings) -> Path:
     if settings.compute_store:
         return Path(settings.compute_store)
     return DataSources.of(settings).root / ".compute"
 
 
-def _key(resource_id: uuid.UUID, version: int, table: str, columns: Columns) -> str:
-    spec = json.dumps([table, columns.names, columns.types])
+def _key(
+    resource_id: uuid.UUID, version: int, table: str, columns: Columns, stamp: list[int]
+) -> str:
+    spec = json.dumps([table, columns.names, columns.types, stamp])
     return f"{resource_id}-v{version}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
 
 
@@ -84,7 +96,9 @@ def materialise(settings: Settings, source: SourceVersion, catalogue: p.Catalogu
     """The materialised file of this resource version for ``catalogue`` (built if missing)."""
     columns = Columns.of(catalogue, source.fields)
     store = store_of(settings)
-    name = _key(source.resource_id, source.version, catalogue.table, columns)
+    name = _key(
+        source.resource_id, source.version, catalogue.table, columns, _stamp(settings, source)
+    )
     path = store / f"{name}.duckdb"
     location = source.location
     meta = Path(f"{path}.json")
@@ -123,7 +137,9 @@ def _build(
     digest = _sha256(scratch)
     os.replace(scratch, path)
     done = Materialised(str(path), digest, rows, most, time.perf_counter() - started)
-    meta.write_text(json.dumps(done.__dict__))
+    written = meta.with_name(f".{meta.name}.{uuid.uuid4().hex}")
+    written.write_text(json.dumps(done.__dict__))
+    os.replace(written, meta)  # readers see the whole record or none
     return done
 
 
