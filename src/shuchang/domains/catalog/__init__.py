@@ -6,14 +6,14 @@ Other domains import only these names.
 from shuchang.domains.catalog.endpoints import ApiEndpoint, api_endpoint
 from shuchang.domains.catalog.products import listed_offer
 from shuchang.domains.catalog.schemas import ProductOut
-from shuchang.domains.catalog.sources import ProductSources, SourceVersion, product_sources
+from shuchang.domains.catalog.sources import PinnedSources, SourceVersion, pinned_sources
 
 __all__ = [
     "ApiEndpoint",
+    "PinnedSources",
     "ProductOut",
-    "ProductSources",
     "SourceVersion",
     "api_endpoint",
     "listed_offer",
-    "product_sources",
+    "pinned_sources",
 ]

@@ -26,7 +26,7 @@ class SourceVersion:
 
 
 @dataclass(frozen=True)
-class ProductSources:
+class PinnedSources:
     product_id: uuid.UUID
     provider_id: uuid.UUID
     kind: str
@@ -35,7 +35,7 @@ class ProductSources:
     sources: list[SourceVersion]
 
 
-def product_sources(session: Session, product_id: uuid.UUID) -> ProductSources | None:
+def pinned_sources(session: Session, product_id: uuid.UUID) -> PinnedSources | None:
     """The product's kind, owner, status and pinned sources (by resource id); None: unknown."""
     product = session.get(Product, product_id)
     if product is None:
@@ -56,6 +56,6 @@ def product_sources(session: Session, product_id: uuid.UUID) -> ProductSources |
         )
         for r in rows
     ]
-    return ProductSources(
+    return PinnedSources(
         product.id, product.provider_id, product.kind, product.status, product.title, sources
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.db import utcnow
 from shuchang.domains import evidence
-from shuchang.domains.catalog import ProductSources, SourceVersion, product_sources
+from shuchang.domains.catalog import PinnedSources, SourceVersion, pinned_sources
 from shuchang.domains.compute import ledger
 from shuchang.domains.compute import plan as p
 from shuchang.domains.compute.errors import NoProfile, NotComputeOnly, ProfileInvalid
@@ -29,15 +29,15 @@ class Loaded:
     """A product's profile with everything a job needs: the validated catalogue and the
     pinned source version it reads."""
 
-    product: ProductSources
+    product: PinnedSources
     row: ComputeProfile
     profile: ProfileIn
     catalogue: p.Catalogue
     source: SourceVersion
 
 
-def _product(session: Session, product_id: uuid.UUID) -> ProductSources:
-    product = product_sources(session, product_id)
+def _product(session: Session, product_id: uuid.UUID) -> PinnedSources:
+    product = pinned_sources(session, product_id)
     if product is None:
         raise NotFound("Product not found", "产品不存在", code="product.not_found")
     if product.kind != "compute_only":
@@ -45,7 +45,7 @@ def _product(session: Session, product_id: uuid.UUID) -> ProductSources:
     return product
 
 
-def _source(product: ProductSources, resource_id: uuid.UUID | None) -> SourceVersion:
+def _source(product: PinnedSources, resource_id: uuid.UUID | None) -> SourceVersion:
     if resource_id is None and len(product.sources) == 1:
         return product.sources[0]
     for source in product.sources:
