@@ -14,6 +14,7 @@ from shuchang.domains.assets.api import ROUTES as ASSET_ROUTES
 from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
 from shuchang.domains.compliance.api import ROUTES as COMPLIANCE_ROUTES
+from shuchang.domains.compute.api import ROUTES as COMPUTE_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.dataplane.api import ROUTES as DATAPLANE_ROUTES
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *TRANSFER_ROUTES,
             *TRANSFER_PROTOCOL_ROUTES,
             *DATAPLANE_ROUTES,
+            *COMPUTE_ROUTES,
             *EVIDENCE_ROUTES,
             *ASSET_ROUTES,
             *COMPLIANCE_ROUTES,

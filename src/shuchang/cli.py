@@ -9,6 +9,7 @@ from shuchang.client.cli import pull
 from shuchang.domains.assets.cli import assets
 from shuchang.domains.catalog.cli import catalog
 from shuchang.domains.compliance.cli import compliance
+from shuchang.domains.compute.cli import compute
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
@@ -135,6 +136,7 @@ cli.add_command(catalog)
 cli.add_command(contracts)
 cli.add_command(transfers)
 cli.add_command(dataplane)
+cli.add_command(compute)
 cli.add_command(verify_id)
 cli.add_command(tlog)
 cli.add_command(pull)

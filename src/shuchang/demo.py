@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.db import make_session_factory, session_scope, utcnow
 from shuchang.demo_catalog import seed_catalog
+from shuchang.demo_compute import seed_compute
 from shuchang.demo_market import seed_market
 from shuchang.demo_settlement import seed_settlement
 from shuchang.domains.participants import credentials, keys, service
@@ -223,8 +224,10 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         rules = OnboardingRules(review_rule="standard", approval="auto")
         registered = [_register(session, m, signer, rules) for m in CAST]
         result = {name: secret for name, _, secret in registered}
-        seed_catalog(session, {name: pid for name, pid, _ in registered}, settings.reviewers)
-        seed_market(session, {name: pid for name, pid, _ in registered}, settings)
+        members = {name: pid for name, pid, _ in registered}
+        seed_catalog(session, members, settings.reviewers)
+        seed_market(session, members, settings)
+        seed_compute(session, settings, members)
         issuer_key = settings.beside_database("demo-issuer.key", "shuchang.demo-issuer.key")
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)

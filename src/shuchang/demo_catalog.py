@@ -119,7 +119,8 @@ PRODUCTS: list[tuple[str, list[str], dict[str, Any], str]] = [
     ("国家税务总局东瓯市税务局", ["tax"], {
         "kind": "compute_only", "title": "纳税信用隐私计算服务", "title_en": "Tax credit privacy-preserving computation",
         "description": "在税务局连接器侧运行经批准的差分隐私聚合（按行业、区县统计违约率等），结果不含任何单个企业的数据。",
-        "policy": _offer("compute", "小微企业信贷风险评估", [{"leftOperand": "count", "operator": "lteq", "rightOperand": "10000"}]),
+        "policy": _offer("compute", "小微企业信贷风险评估", [{"leftOperand": "count", "operator": "lteq", "rightOperand": "10000"},
+                                                         {"leftOperand": "epsilon", "operator": "lteq", "rightOperand": "3.0"}, {"leftOperand": "epsilonPeriod", "operator": "eq", "rightOperand": "P1M"}]),
         "price": {"model": "per_call", "amount_fen": 200}, "tags": ["税务", "隐私计算", "普惠金融"]}, "listed"),
     ("东瓯电力有限公司", ["meters"], {
         "kind": "data_element", "title": "企业用电指数（数据元件）", "title_en": "Enterprise electricity-use index (data element)",

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Column,
     Date,
     Float,
@@ -25,6 +24,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     insert,
+    inspect,
 )
 
 from shuchang.datasources import DataSources
@@ -80,15 +80,6 @@ def _tables(meta: MetaData) -> dict[str, Table]:
             Column("fine_fen", Integer),
             Column("decided_on", Date),
         ),
-        "tax": table(
-            "tax.credit_monthly",
-            Column("uscc", String(18)),
-            Column("credit_grade", String(1)),
-            Column("industry_code", String(8)),
-            Column("district", String(20)),
-            Column("invoice_total_fen", Integer),
-            Column("defaulted", Boolean),
-        ),
         "grid": table(
             "grid.monthly_usage",
             Column("uscc", String(18)),
@@ -117,17 +108,6 @@ def _rows(rng: random.Random, companies: list[dict[str, Any]]) -> dict[str, list
             }
             for c in rng.sample(companies, ROWS // 8)
         ],
-        "tax": [
-            {
-                "uscc": c["uscc"],
-                "credit_grade": rng.choices("ABMCD", weights=[30, 40, 15, 10, 5])[0],
-                "industry_code": c["industry_code"],
-                "district": c["district"],
-                "invoice_total_fen": rng.randint(1, 900) * 100_000,
-                "defaulted": rng.random() < 0.06,  # noqa: PLR2004
-            }
-            for c in companies
-        ],
         "grid": [
             {"uscc": c["uscc"], "month": m, "kwh": round(rng.uniform(800, 90000), 1)}
             for c in companies[:60]
@@ -154,20 +134,28 @@ def reels(rng: random.Random, n: int = ROWS) -> list[dict[str, Any]]:
 
 
 def write_demo_data(settings: Settings) -> Path:
-    """Write the demo tables and file into the data root unless they exist; the root."""
+    """Write the demo tables and file into the data root unless they exist; the root. The
+    tax bureau's table (compute-only, never delivered) comes from the compute demo
+    (:mod:`shuchang.demo_compute`), whose profile names its public domains."""
     root = DataSources.of(settings).root
     root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(SEED)  # noqa: S311 - invented demo data, reproducible on purpose
-    warehouse = root / "warehouse.db"
-    if not warehouse.exists():
-        engine = create_engine(f"sqlite:///{warehouse}")
+    engine = create_engine(f"sqlite:///{root / 'warehouse.db'}")
+    try:  # each table only if missing: other demo seeds own tables of their own here
         meta = MetaData()
         tables = _tables(meta)
-        meta.create_all(engine)
+        existing = set(inspect(engine).get_table_names())
+        missing = {key: t for key, t in tables.items() if t.name not in existing}
+        meta.create_all(engine, tables=list(missing.values()))
+        rows = _rows(rng, _companies(rng))
         with engine.begin() as conn:
-            for key, rows in _rows(rng, _companies(rng)).items():
-                conn.execute(insert(tables[key]), rows)
+            for key, table in missing.items():
+                conn.execute(insert(table), rows[key])
+    finally:
         engine.dispose()
+    from shuchang.demo_compute import seed_data
+
+    seed_data(settings)
     parquet = root / "data" / "mes" / "reels.parquet"
     if not parquet.exists():
         import pyarrow as pa

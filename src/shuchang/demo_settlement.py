@@ -45,7 +45,6 @@ BUREAU = "东瓯市数据局"
 # (consumer, product title, agreement start in days from the settled month's first day,
 #  billable calls last month, rows per call): S1 the bank, S2 the insurer.
 DEALS: list[tuple[str, str, int, int, int]] = [
-    ("东瓯商业银行股份有限公司", "纳税信用隐私计算服务", -20, 1_200, 0),
     ("东瓯商业银行股份有限公司", "企业登记与处罚信息数据集", 5, 0, 0),
     ("东瓯商业银行股份有限公司", "企业用电指数（数据元件）", -20, 0, 0),
     ("东瓯财产保险股份有限公司", "人伤医疗费用核验", -35, 6_000, 1),

@@ -4,6 +4,7 @@ from shuchang.db import Base
 from shuchang.domains.assets import models as asset_models
 from shuchang.domains.catalog import models as catalog_models
 from shuchang.domains.compliance import models as compliance_models
+from shuchang.domains.compute import models as compute_models
 from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.dataplane import delivery_models
 from shuchang.domains.dataplane import models as dataplane_models
@@ -19,6 +20,7 @@ __all__ = [
     "asset_models",
     "catalog_models",
     "compliance_models",
+    "compute_models",
     "contract_models",
     "dataplane_models",
     "delivery_models",

@@ -172,6 +172,17 @@ class Settings:
     """Bearer token Prometheus presents at ``/metrics``. Empty: ``/metrics`` answers only
     requests from the loopback address (a scraper on the same host or behind the proxy)."""
 
+    compute_store: str = ""
+    """Directory of the compute sandbox's materialised DuckDB files, one per resource version
+    and compute profile (隐私计算物化库). Empty: ``.compute`` inside the data root."""
+
+    compute_workers: int = 1
+    """Sandbox worker processes per platform process (each runs one query at a time)."""
+
+    compute_wait_seconds: int = 10
+    """How long ``POST /api/v1/compute/jobs`` waits for a job by default before answering
+    202 with the job still running (a request may ask for 0..60)."""
+
     log_origin: str = "shuchang.local/evidence"
     """Origin line of the evidence log's checkpoints (C2SP tlog-checkpoint): a name unique to
     this deployment, e.g. ``data.dongou.gov.cn/evidence``. Also the signing key's name."""
@@ -244,6 +255,7 @@ class Settings:
             raise ValueError("SHUCHANG_DATAPLANE_TIMEOUT_MS must be 10..600000")
         if not 1 <= self.dataplane_seal_records <= 1_000_000:  # noqa: PLR2004
             raise ValueError("SHUCHANG_DATAPLANE_SEAL_RECORDS must be 1..1000000")
+        self._validate_compute()
         from shuchang.datasources import parse_connections
 
         parse_connections(self.data_connections)
@@ -270,6 +282,12 @@ class Settings:
             raise ValueError(
                 f"SHUCHANG_SETTLEMENT_RAIL is not a known rail: {self.settlement_rail!r}"
             )
+
+    def _validate_compute(self) -> None:
+        if not 1 <= self.compute_workers <= 64:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_COMPUTE_WORKERS must be 1..64")
+        if not 0 <= self.compute_wait_seconds <= 60:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_COMPUTE_WAIT_SECONDS must be 0..60")
 
     @property
     def reviewers(self) -> tuple[str, ...]:

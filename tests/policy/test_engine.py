@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,17 @@ OPERAND_CASES: list[tuple[dict[str, Any], dict[str, Any], bool | None]] = [
     (atom("fields", "isAllOf", ["uscc", "name"]), {"fields": ("name", "phone")}, False),
     (atom("fields", "isNoneOf", ["id_number"]), {"fields": ("uscc",)}, True),
     (atom("fields", "isNoneOf", ["id_number"]), {"fields": ("uscc", "id_number")}, False),
+    (
+        atom("epsilon", "lteq", "1"),
+        {"epsilon": Decimal("0.5"), "epsilon_spent": Decimal(".5")},
+        True,
+    ),
+    (
+        atom("epsilon", "lteq", "1"),
+        {"epsilon": Decimal("0.5"), "epsilon_spent": Decimal(".51")},
+        False,
+    ),
+    (atom("epsilon", "lteq", "1"), {"epsilon": Decimal("0.5")}, None),
 ]
 
 
@@ -158,7 +170,8 @@ def test_each_operand_and_operator(
 def test_every_operator_the_validator_admits_is_covered() -> None:
     covered = {(c["leftOperand"], c["operator"]) for c, _, _ in OPERAND_CASES}
     admitted = {(left, op) for left, ops in LEFT_OPERANDS.items() for op in ops}
-    assert admitted - covered == {("payAmount", "eq")}  # payAmount only in a duty (below)
+    # payAmount only in a duty (below); epsilonPeriod only beside epsilon (test_privacy_budget)
+    assert admitted - covered == {("payAmount", "eq"), ("epsilonPeriod", "eq")}
 
 
 # --- calendar units of elapsedTime ------------------------------------------------------------

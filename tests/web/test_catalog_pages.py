@@ -476,7 +476,10 @@ def test_catalog_pages_in_english(client: Client, platform: Platform) -> None:
     assert "Data product" in page.text and "Relevance" in page.text
     product = link(page, r'href="(/console/catalog/products/[^"]+)">纳税信用隐私计算服务')
     shown = client.get(product)
-    assert offer_text(shown) == ["Purpose: 小微企业信贷风险评估; Max uses: 10000"]
+    assert offer_text(shown) == [
+        "Purpose: 小微企业信贷风险评估; Max uses: 10000; "
+        "Privacy budget: at most ε 3.0 per period; Budget period: monthly"
+    ]
     assert "Permitted · Compute" in shown.text and "¥2.00 per call" in shown.text
     assert "用途" in offer_text(client.get(product + "?lang=zh-CN"))[0]
 

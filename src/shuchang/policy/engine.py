@@ -46,6 +46,12 @@ Left operands (right operands as ``odrl`` documents them):
   (a day is 24 h; Asia/Shanghai has no DST). A deadline past year 9999 never expires.
 * ``count`` ``lt``/``lteq``/``eq`` N: this request is use number ``uses + 1``. ``remaining_uses``
   is how many more the tightest count constraint allows after this one.
+* ``epsilon`` ``lteq`` B (隐私预算): ``context.epsilon_spent`` (what differentially private
+  computations already spent in the budget's current period) plus ``context.epsilon`` (what
+  this one would spend) is at most B; either fact missing is unknown, so a request that does
+  not state its ε is never permitted by a budgeted rule. ``epsilonPeriod`` qualifies the
+  budget (``CompiledPolicy.privacy_budget`` tells the caller which period's spending to
+  give) and always holds. Amounts are ``Decimal``, compared exactly.
 * ``fields`` is set-valued: ``isAnyOf`` and ``isAllOf`` both list columns, ``isNoneOf`` excludes
   columns. In a permission every requested field must pass (requested ⊆ allowed) and an
   empty request means "what the agreement allows" (``allowed_fields``/``excluded_fields``
@@ -55,10 +61,13 @@ Left operands (right operands as ``odrl`` documents them):
 Checks beyond ``odrl.validate`` (a policy Shuchang cannot read exactly does not compile):
 ``eq``/``neq`` take one value (a longer list is ``isAnyOf``); ``payAmount`` only as an atomic
 constraint of a ``compensate`` duty, once; duty constraints atomic; prohibitions carry no
-duties (ODRL's remedy is not supported). Operands outside the table (the DSP examples'
-``partner``) are refused by validation: an engine that skipped constraints it cannot read
-would grant more than the provider agreed to. ``target``, ``assigner`` and ``assignee`` are
-the enforcement point's lookups (which agreement, for whom), not inputs of a decision.
+duties (ODRL's remedy is not supported); ``epsilon`` and ``epsilonPeriod`` only as atomic
+constraints directly in a permission (not inside ``or``/``xone``, duties or prohibitions),
+one ``epsilon`` per policy and ``epsilonPeriod`` only beside it. Operands outside the table
+(the DSP examples' ``partner``) are refused by validation: an engine that skipped
+constraints it cannot read would grant more than the provider agreed to. ``target``,
+``assigner`` and ``assignee`` are the enforcement point's lookups (which agreement, for
+whom), not inputs of a decision.
 
 Explanations: ``Decision.rules`` traces each covering rule and every constraint with its path
 (``permission[0].constraint[1].or[0]``) and a zh-CN and English reason; ``decision.explain()``
@@ -76,6 +85,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, datetime, timedelta
+from decimal import Decimal
 from functools import reduce
 from operator import attrgetter
 from types import MappingProxyType
@@ -131,6 +141,8 @@ class Context:
     agreed_at: datetime | None = None
     amount_paid_fen: int | None = None
     require_prepaid: bool = False  # compensate duties must be paid before this use
+    epsilon: Decimal | None = None  # privacy loss this computation would spend (ε)
+    epsilon_spent: Decimal | None = None  # ε already spent in the budget's current period
 
     def __post_init__(self) -> None:
         for name in ("now", "agreed_at"):
@@ -139,6 +151,8 @@ class Context:
                 raise ValueError(f"Context.{name} must be timezone-aware")
         if self.uses < 0 or (self.amount_paid_fen or 0) < 0:
             raise ValueError("Context.uses and amount_paid_fen cannot be negative")
+        if (self.epsilon or 0) < 0 or (self.epsilon_spent or 0) < 0:
+            raise ValueError("Context.epsilon and epsilon_spent cannot be negative")
         if not isinstance(self.fields, tuple):
             raise TypeError("Context.fields must be a tuple of field names")
 
@@ -223,8 +237,14 @@ _LABELS: dict[str, tuple[str, str]] = {
     "recipientRegion": ("接收方地区", "recipient region"),
     "recipientRole": ("接收方角色", "recipient role"),
     "fields": ("字段", "fields"),
+    "epsilon": ("隐私预算", "privacy budget"),
+    "epsilonPeriod": ("预算周期", "budget period"),
 }
-_MISSING = {"elapsedTime": ("合约签订时间", "agreement time"), "fields": ("字段清单", "field list")}
+_MISSING = {
+    "elapsedTime": ("合约签订时间", "agreement time"),
+    "fields": ("字段清单", "field list"),
+    "epsilon": ("本次与本期已用的 ε", "the ε asked and spent"),
+}
 _NAMES_ZH = {
     "use": "使用",
     "read": "读取",
@@ -266,6 +286,8 @@ _EXPECT_BY_OPERAND: dict[tuple[str, str], tuple[str, str]] = {
     ("fields", "isAnyOf"): ("仅限{v}", "only {v}"),
     ("fields", "isAllOf"): ("仅限{v}", "only {v}"),
     ("fields", "isNoneOf"): ("不含{v}", "none of {v}"),
+    ("epsilon", "lteq"): ("每期累计 ε 不超过 {v}", "at most ε {v} per period"),
+    ("epsilonPeriod", "eq"): ("预算周期为 {v}", "a budget period of {v}"),
 }
 _EXPECT_BANNED_FIELDS = {"isNoneOf": ("涉及{v}以外的字段", "touching a field other than {v}")}
 
@@ -295,6 +317,11 @@ def _actual(left: str, c: Context, values: tuple[str, ...]) -> tuple[str, str]:
         return f"自签订（{since}）已过 {gone}", f"{gone} since the agreement ({since})"
     if left == "count":
         return f"本次为第 {c.uses + 1} 次使用", f"this is use number {c.uses + 1}"
+    if left == "epsilon":
+        spent, asked = c.epsilon_spent, c.epsilon
+        return f"本期已用 ε {spent}，本次 ε {asked}", f"ε {spent} spent this period, {asked} asked"
+    if left == "epsilonPeriod":
+        return f"预算按 {values[0]} 计", f"the budget renews every {values[0]}"
     if left == "fields" and not c.fields:
         return "请求未列出字段（按约定字段交付）", "no fields named (the agreed columns apply)"
     if left == "fields":
@@ -642,6 +669,17 @@ def _fields(left: str, op: str, values: tuple[str, ...], some: bool) -> tuple[Te
     return (lambda c: listed.issuperset(c.fields)), (lambda c: allowed)
 
 
+def _epsilon(left: str, op: str, values: tuple[str, ...], some: bool) -> tuple[Test, None]:
+    budget = Decimal(values[0])
+
+    def test(c: Context) -> Outcome:
+        if c.epsilon is None or c.epsilon_spent is None:
+            return None
+        return c.epsilon_spent + c.epsilon <= budget
+
+    return test, None
+
+
 def _inert(left: str, op: str, values: tuple[str, ...], some: bool) -> tuple[Test, None]:
     return _always, None  # payAmount outside a duty: refused at compile time, never evaluated
 
@@ -652,6 +690,8 @@ _BUILDERS: dict[str, Callable[[str, str, tuple[str, ...], bool], tuple[Test, Gra
     "elapsedTime": _elapsed,
     "count": _count,
     "fields": _fields,
+    "epsilon": _epsilon,
+    "epsilonPeriod": _inert,  # qualifies the epsilon budget; CompiledPolicy.privacy_budget
 }
 
 
@@ -777,14 +817,72 @@ def _compile_rule(
 _NO_RULES: tuple[tuple[_Rule, ...], tuple[_Rule, ...]] = ((), ())
 
 
+@dataclass(frozen=True, slots=True)
+class PrivacyBudget:
+    """The policy's ε budget (隐私预算): at most ``epsilon`` per ``period`` (None: the
+    agreement's whole term), stated at ``path``."""
+
+    epsilon: Decimal
+    period: str | None
+    path: str
+
+
+_BUDGET_OPERANDS = ("epsilon", "epsilonPeriod")
+_TOP_LEVEL = re.compile(r"permission\[\d+\]\.constraint\[\d+\]")
+
+
+def _budget_constraints(node: Any, path: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Every epsilon/epsilonPeriod constraint anywhere in ``node``, with its path."""
+    if isinstance(node, dict):
+        if node.get("leftOperand") in _BUDGET_OPERANDS:
+            yield path, node
+        for key, value in node.items():
+            yield from _budget_constraints(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _budget_constraints(item, f"{path}[{i}]")
+
+
+def _privacy_budget(policy: dict[str, Any], faults: list[PolicyFault]) -> PrivacyBudget | None:
+    found = list(_budget_constraints(policy, ""))
+    for path, _ in found:
+        if not _TOP_LEVEL.fullmatch(path):
+            faults.append(
+                PolicyFault(
+                    path,
+                    "epsilon and epsilonPeriod belong directly in a permission's constraints",
+                    "epsilon 与 epsilonPeriod 只能直接写在许可规则的约束中",
+                )
+            )
+    budgets = [(p, c) for p, c in found if c["leftOperand"] == "epsilon"]
+    periods = [(p, c) for p, c in found if c["leftOperand"] == "epsilonPeriod"]
+    if len(budgets) > 1 or len(periods) > 1:
+        path = (budgets[1:] or periods[1:])[0][0]
+        faults.append(
+            PolicyFault(path, "one privacy budget per policy", "每个策略只能有一个隐私预算")
+        )
+    if periods and (not budgets or periods[0][0].split(".")[0] != budgets[0][0].split(".")[0]):
+        faults.append(
+            PolicyFault(
+                periods[0][0],
+                "epsilonPeriod needs an epsilon budget in the same permission",
+                "epsilonPeriod 须与同一许可规则中的 epsilon 预算一起使用",
+            )
+        )
+    if not budgets:
+        return None
+    period = str(periods[0][1]["rightOperand"]) if periods else None
+    return PrivacyBudget(Decimal(str(budgets[0][1]["rightOperand"])), period, budgets[0][0])
+
+
 class CompiledPolicy:
     """A policy ready to decide (已编译策略): rules indexed by the action they cover.
 
     ``digest`` is the SHA-256 of the policy's canonical JSON (what the agreement signs),
-    ``type`` its ``@type`` and ``uid`` its ``@id``.
+    ``type`` its ``@type``, ``uid`` its ``@id`` and ``privacy_budget`` its ε budget (or None).
     """
 
-    __slots__ = ("_by_action", "digest", "type", "uid")
+    __slots__ = ("_by_action", "digest", "privacy_budget", "type", "uid")
 
     def __init__(
         self,
@@ -793,8 +891,11 @@ class CompiledPolicy:
         uid: str | None,
         permissions: tuple[_Rule, ...],
         prohibitions: tuple[_Rule, ...],
+        *,
+        privacy_budget: PrivacyBudget | None = None,
     ) -> None:
         self.digest, self.type, self.uid = digest, type_, uid
+        self.privacy_budget = privacy_budget
         self._by_action = {
             action: (
                 tuple(r for r in permissions if action_includes(r.action, action)),
@@ -839,6 +940,7 @@ def _compile(policy: Any, key: str | None) -> CompiledPolicy:
         )
         for kind in ("permission", "prohibition")
     )
+    budget = _privacy_budget(policy, faults)
     if key is None:
         try:
             key = digest(policy)
@@ -848,7 +950,12 @@ def _compile(policy: Any, key: str | None) -> CompiledPolicy:
         raise PolicyInvalid(faults)
     uid = policy.get("@id")
     return CompiledPolicy(
-        key, policy["@type"], uid if isinstance(uid, str) else None, permissions, prohibitions
+        key,
+        policy["@type"],
+        uid if isinstance(uid, str) else None,
+        permissions,
+        prohibitions,
+        privacy_budget=budget,
     )
 
 

@@ -24,7 +24,15 @@ recipientRegion    consumer's region code                   6-digit code or list
 recipientRole      consumer's role                          role or list
 fields             columns the consumer may receive         list of field names
 payAmount          (in a compensate duty) price in fen      decimal string
+epsilon            privacy budget (隐私预算) per period      positive decimal ("1.0", "0.25")
+epsilonPeriod      when the epsilon budget renews           P1D, P1W, P1M, P3M or P1Y
 =================  =======================================  ==============================
+
+``epsilon`` ``lteq`` B: the ε that differentially private computations under the agreement
+spend in one budget period, this one included, is at most B. ``epsilonPeriod`` ``eq`` names
+the period (a calendar day, ISO week, month, quarter or year in Asia/Shanghai); without it
+the budget covers the agreement's whole term. The engine adds what only it can check
+(``engine`` docstring): both sit directly in one permission, once per policy.
 """
 
 from __future__ import annotations
@@ -55,9 +63,13 @@ LEFT_OPERANDS: dict[str, frozenset[str]] = {
     "recipientRole": _SET,
     "fields": frozenset({"isAllOf", "isAnyOf", "isNoneOf"}),
     "payAmount": frozenset({"eq"}),
+    "epsilon": frozenset({"lteq"}),
+    "epsilonPeriod": frozenset({"eq"}),
 }
+EPSILON_PERIODS = ("P1D", "P1W", "P1M", "P3M", "P1Y")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
 _DECIMAL = re.compile(r"^(0|[1-9]\d{0,17})$")
+_EPSILON = re.compile(r"^(0|[1-9]\d{0,5})(\.\d{1,6})?$")
 _REGION = re.compile(r"^[1-8]\d{5}$")
 _IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
@@ -102,7 +114,23 @@ def _right_operand_fault(left: str, operator: str, right: Any) -> tuple[str, str
     """(en, zh) if ``right`` is not a right operand of ``left``, else None."""
     if operator in ("isAnyOf", "isNoneOf", "isAllOf") and not isinstance(right, list):
         return f"operator {operator} needs a list", f"运算符 {operator} 需要列表"
+    if left in ("epsilon", "epsilonPeriod"):
+        return _budget_fault(left, right)
     return _value_fault(left, right)
+
+
+def _budget_fault(left: str, right: Any) -> tuple[str, str] | None:
+    if left == "epsilonPeriod":
+        if right in EPSILON_PERIODS:
+            return None
+        allowed = ", ".join(EPSILON_PERIODS)
+        return f"must be one of {allowed}", f"须为以下之一：{allowed}"
+    if isinstance(right, str) and _EPSILON.match(right) and float(right) > 0:
+        return None
+    return (
+        "must be a positive decimal string such as 1.0 (at most 6 decimals)",
+        "须为以字符串表示的正小数，如 1.0（至多 6 位小数）",
+    )
 
 
 def _value_fault(left: str, right: Any) -> tuple[str, str] | None:

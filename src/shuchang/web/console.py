@@ -31,6 +31,7 @@ from shuchang.web.catalog import CatalogPages, ReviewPages
 from shuchang.web.catalog_products import ProductPages
 from shuchang.web.catalog_resources import ResourcePages
 from shuchang.web.compliance import CompliancePages
+from shuchang.web.compute import ComputePages
 from shuchang.web.contracts import AgreementPages, NegotiationPages
 from shuchang.web.evidence import EvidencePages
 from shuchang.web.home import HomePages
@@ -100,6 +101,7 @@ PAGES = Router(
         CompliancePages,
         SupervisionPages,
         SettlementPages,
+        ComputePages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -51,6 +51,7 @@ NAV: list[NavEntry] = [
     NavEntry("nav.contracts", "/console/contracts/agreements", roles=PARTIES),
     NavEntry("nav.transfers", "/console/transfers", roles=PARTIES),
     NavEntry("nav.settlement", "/console/settlement", roles=PARTIES),
+    NavEntry("nav.compute", "/console/compute", roles=PARTIES),
     NavEntry("nav.evidence_log", "/console/evidence", roles=OVERSIGHT),
     NavEntry("nav.assets", "/console/assets"),
     NavEntry("nav.compliance", "/console/compliance", roles=MARKET),

@@ -264,6 +264,8 @@ _SIMPLE = {
     ("fields", "isAllOf"): "offer.fields",
     ("fields", "isNoneOf"): "offer.fields_not",
     ("payAmount", "eq"): "offer.pay_amount",
+    ("epsilon", "lteq"): "offer.epsilon",
+    ("epsilonPeriod", "eq"): "offer.epsilon_period",
 }
 _CODED = {"recipientRole": "role", "recipientKind": "kind", "recipientStatus": "status"}
 _DURATION = re.compile(r"^P(\d+)([YMWD])$")
@@ -292,6 +294,8 @@ def _value(left: str, right: Any, say: Say) -> str:
         values = [_moment(v) for v in values]
     elif left == "elapsedTime":
         values = [_duration(v, say) for v in values]
+    elif left == "epsilonPeriod":
+        values = [say(f"offer.period_{v}") for v in values]
     elif left == "payAmount":
         values = [yuan(int(v)) if v.isdigit() else v for v in values]
     return say("offer.list_separator").join(values)

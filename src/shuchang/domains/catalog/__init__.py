@@ -13,18 +13,22 @@ from shuchang.domains.catalog.products import find_product, listed_offer
 from shuchang.domains.catalog.products import get as get_product
 from shuchang.domains.catalog.resources import get as get_resource
 from shuchang.domains.catalog.schemas import Price, ProductOut, ResourceOut, Tier
+from shuchang.domains.catalog.sources import PinnedSources, SourceVersion, pinned_sources
 
 __all__ = [
+    "PinnedSources",
     "Price",
     "ProductOut",
     "ProductSources",
     "ResourceOut",
     "SourcePart",
+    "SourceVersion",
     "Tier",
     "find_product",
     "get_product",
     "get_resource",
     "listed_offer",
+    "pinned_sources",
     "product_counts",
     "product_sources",
     "resource_counts",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -73,6 +74,14 @@ class UseRequest(msgspec.Struct, forbid_unknown_fields=True):
     # This request continues a use counted earlier (a resumed download, docs/dataplane §6):
     # decided as that use was (one use fewer), and not counted again.
     continues: bool = False
+    # A differentially private computation states the ε it would spend and what its consumer
+    # already spent in the budget's current period (policy operand ``epsilon``).
+    epsilon: Decimal | None = None
+    epsilon_spent: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.epsilon or 0) < 0 or (self.epsilon_spent or 0) < 0:
+            raise ValueError("epsilon and epsilon_spent cannot be negative")
 
 
 class UseDecision(msgspec.Struct, frozen=True):

@@ -140,6 +140,8 @@ def decide_uses(
             # a continuation (a resumed download) is decided as the use it continues was
             uses=max(0, uses - 1) if request.continues and not request.consume else uses,
             agreed_at=valid_from,
+            epsilon=request.epsilon,
+            epsilon_spent=request.epsilon_spent,
         )
         decision = decide(policy, request.action, context)
         counted = decision.permitted and request.consume

@@ -1,0 +1,44 @@
+"""Privacy-preserving computation (隐私计算 / 可用不可见): compute-to-data with differential
+privacy under an agreement's privacy budget.
+
+Other domains import only these names. Reusable pieces for transformation runs and "PSI then
+aggregate": the sandbox (:class:`Sandbox`, :class:`Task` with ``restrict_to`` a
+:class:`Restriction`, :class:`Outcome`, :class:`SandboxError`, :func:`shared_sandbox`), a
+product's profile (:func:`load_profile` → :class:`Loaded`), the validator
+(:func:`validate_query` → :class:`Plan`) and :func:`compute_release` (sandbox + DP, nothing
+debited: the caller settles the budget, as :mod:`.execution` does for jobs).
+"""
+
+from shuchang.domains.compute.execution import compute_release
+from shuchang.domains.compute.materialise import Materialised, materialise
+from shuchang.domains.compute.plan import Catalogue, Plan
+from shuchang.domains.compute.profiles import Loaded
+from shuchang.domains.compute.profiles import load as load_profile
+from shuchang.domains.compute.sandbox import (
+    Outcome,
+    Restriction,
+    Sandbox,
+    SandboxError,
+    Task,
+    shared_sandbox,
+)
+from shuchang.domains.compute.schemas import ResultOut
+from shuchang.domains.compute.sqlcheck import validate as validate_query
+
+__all__ = [
+    "Catalogue",
+    "Loaded",
+    "Materialised",
+    "Outcome",
+    "Plan",
+    "Restriction",
+    "ResultOut",
+    "Sandbox",
+    "SandboxError",
+    "Task",
+    "compute_release",
+    "load_profile",
+    "materialise",
+    "shared_sandbox",
+    "validate_query",
+]
