@@ -2,6 +2,7 @@
 
 from shuchang.db import Base
 from shuchang.domains.catalog import models as catalog_models
+from shuchang.domains.compute import element_models, psi_models
 from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.dataplane import models as dataplane_models
 from shuchang.domains.evidence import models as evidence_models
@@ -14,8 +15,10 @@ __all__ = [
     "catalog_models",
     "contract_models",
     "dataplane_models",
+    "element_models",
     "evidence_models",
     "metadata",
     "participant_models",
+    "psi_models",
     "transfer_models",
 ]

@@ -1,0 +1,17 @@
+"""The compute tests' platform has a data root of its own (``SHUCHANG_DATA_ROOT``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from shuchang.settings import Settings
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    root = tmp_path / "data"
+    root.mkdir()
+    return dataclasses.replace(settings, data_root=str(root))
