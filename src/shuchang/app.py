@@ -12,6 +12,9 @@ from sqlalchemy import text
 from shuchang import __version__
 from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
+from shuchang.domains.compute.elements_api import ROUTES as ELEMENT_ROUTES
+from shuchang.domains.compute.psi_api import ROUTES as PSI_ROUTES
+from shuchang.domains.compute.psi_dsp import ROUTES as PSI_PROTOCOL_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.dataplane.api import ROUTES as DATAPLANE_ROUTES
@@ -55,6 +58,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *TRANSFER_PROTOCOL_ROUTES,
             *DATAPLANE_ROUTES,
             *EVIDENCE_ROUTES,
+            *ELEMENT_ROUTES,
+            *PSI_ROUTES,
+            *PSI_PROTOCOL_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},

@@ -249,6 +249,7 @@ def test_a_run_is_listed_as_a_data_element_with_lineage_and_its_transformation(
             "policy": OFFER,
             "price": {"model": "per_call", "amount_fen": 50},
             "tags": ["用电", "普惠金融"],
+            "submit": False,
         },
         ElementListing,
     )

@@ -36,6 +36,7 @@ from shuchang.domains.catalog import (
     get_resource,
     register_resource,
     revise_resource,
+    submit_product,
 )
 from shuchang.domains.compute import deidentify, elements
 from shuchang.domains.compute.element_models import ElementDefinition, ElementRun
@@ -383,4 +384,4 @@ def list_run(
             "sm3": record.sm3,
         },
     )
-    return product
+    return submit_product(session, actor, product.id) if listing.submit else product

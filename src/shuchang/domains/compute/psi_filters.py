@@ -9,6 +9,7 @@ provider, and the job's differential-privacy guarantee covers the aggregate.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 import zlib
@@ -68,3 +69,14 @@ def restriction(session: Session, actor: Actor, name: str) -> Restriction:
         values=frozenset(unpack(row.members)),
         normalization=row.normalization,
     )
+
+
+def pack_state(key: bytes | None, items: list[str]) -> bytes:
+    """A side's own secret state between steps: its private key (if any) and its items."""
+    head = base64.b64encode(key).decode() if key else ""
+    return pack([head, *items])
+
+
+def unpack_state(blob: bytes) -> tuple[bytes | None, list[str]]:
+    head, *items = unpack(blob)
+    return (base64.b64decode(head) if head else None), items
