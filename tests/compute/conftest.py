@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,3 +16,8 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     root = tmp_path / "data"
     root.mkdir()
     return dataclasses.replace(settings, data_root=str(root))
+
+
+# The contracts and catalog test helpers (two parties, signed DSP messages, schemas).
+sys.path.append(str(Path(__file__).resolve().parents[1] / "contracts"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "catalog"))

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, JSONBody
 
 from shuchang.domains.catalog import ProductOut
 from shuchang.domains.compute import element_runs, elements
@@ -27,7 +28,7 @@ class ElementController(Controller):
     tags = ["compute"]
 
     @post("/", sync_to_thread=True, status_code=201)
-    def define(self, request: Req, data: ElementIn) -> ElementOut:
+    def define(self, request: Req, data: JSONBody[ElementIn]) -> ElementOut:
         """Define a data element; it is checked by a dry run over the sources' schemas."""
         platform = platform_of(request)
         with platform.unit(write=False) as s:
@@ -40,12 +41,14 @@ class ElementController(Controller):
             return elements.list_own(s, actor_of(s, request))
 
     @get("/{element_id:uuid}", sync_to_thread=True)
-    def detail(self, request: Req, element_id: uuid.UUID) -> ElementOut:
+    def detail(self, request: Req, element_id: FromPath[uuid.UUID]) -> ElementOut:
         with platform_of(request).unit(write=False) as s:
             return elements.get(s, actor_of(s, request), element_id)
 
     @put("/{element_id:uuid}", sync_to_thread=True)
-    def revise(self, request: Req, element_id: uuid.UUID, data: ElementIn) -> ElementOut:
+    def revise(
+        self, request: Req, element_id: FromPath[uuid.UUID], data: JSONBody[ElementIn]
+    ) -> ElementOut:
         platform = platform_of(request)
         with platform.unit(write=False) as s:
             actor = actor_of(s, request)
@@ -54,7 +57,7 @@ class ElementController(Controller):
         )
 
     @post("/{element_id:uuid}/runs", sync_to_thread=True, status_code=201)
-    def run(self, request: Req, element_id: uuid.UUID) -> ElementRunOut:
+    def run(self, request: Req, element_id: FromPath[uuid.UUID]) -> ElementRunOut:
         """Run the current revision now (synchronously; the run's time limit applies)."""
         platform = platform_of(request)
         with platform.unit(write=False) as s:
@@ -62,12 +65,14 @@ class ElementController(Controller):
         return element_runs.run(platform.unit, platform.settings, actor, element_id, RUNNER)
 
     @get("/{element_id:uuid}/runs", sync_to_thread=True)
-    def runs(self, request: Req, element_id: uuid.UUID) -> list[ElementRunOut]:
+    def runs(self, request: Req, element_id: FromPath[uuid.UUID]) -> list[ElementRunOut]:
         with platform_of(request).unit(write=False) as s:
             return element_runs.runs(s, actor_of(s, request), element_id)
 
     @post("/runs/{run_id:uuid}/listing", sync_to_thread=True, status_code=201)
-    def list_run(self, request: Req, run_id: uuid.UUID, data: ElementListing) -> ProductOut:
+    def list_run(
+        self, request: Req, run_id: FromPath[uuid.UUID], data: JSONBody[ElementListing]
+    ) -> ProductOut:
         """Offer a successful run as a data_element product (a draft, submitted if asked)."""
         with platform_of(request).unit() as s:
             return element_runs.list_run(s, actor_of(s, request), run_id, data)

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.params import FromPath, JSONBody
 
 from shuchang.domains.compute import psi_consumer, psi_data, psi_views
 from shuchang.domains.compute.psi import Wire
@@ -50,7 +51,7 @@ class PsiController(Controller):
     tags = ["compute"]
 
     @post("/", sync_to_thread=True, status_code=201)
-    def start(self, request: Req, data: PsiStart) -> Response[PsiSessionOut]:
+    def start(self, request: Req, data: JSONBody[PsiStart]) -> Response[PsiSessionOut]:
         """Start a PSI session as the consumer (identifiers as a list or CSV); it runs in the
         background — poll the session for its state and result."""
         out, task = start_session(platform_of(request), request, data)
@@ -62,12 +63,12 @@ class PsiController(Controller):
             return psi_views.list_sessions(s, actor_of(s, request))
 
     @get("/{session_id:uuid}", sync_to_thread=True)
-    def detail(self, request: Req, session_id: uuid.UUID) -> PsiSessionOut:
+    def detail(self, request: Req, session_id: FromPath[uuid.UUID]) -> PsiSessionOut:
         with platform_of(request).unit(write=False) as s:
             return psi_views.get(s, actor_of(s, request), session_id)
 
     @get("/{session_id:uuid}/members", sync_to_thread=True)
-    def members(self, request: Req, session_id: uuid.UUID) -> list[str]:
+    def members(self, request: Req, session_id: FromPath[uuid.UUID]) -> list[str]:
         """The intersection (``intersection`` mode, consumer only)."""
         with platform_of(request).unit(write=False) as s:
             return psi_views.members(s, actor_of(s, request), session_id)

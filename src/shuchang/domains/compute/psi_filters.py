@@ -14,6 +14,7 @@ import json
 import uuid
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -80,3 +81,30 @@ def pack_state(key: bytes | None, items: list[str]) -> bytes:
 def unpack_state(blob: bytes) -> tuple[bytes | None, list[str]]:
     head, *items = unpack(blob)
     return (base64.b64decode(head) if head else None), items
+
+
+def count_restricted(
+    path: Path, file_format: str, restriction: Restriction, *, group_by: str
+) -> dict[str, int]:
+    """Rows of a provider file per ``group_by`` value, counting only rows whose identifier is
+    in the filter (normalised the same way): the plain COUNT that "PSI then aggregate" runs
+    before the compute engine's DP aggregate takes this place (see docs/psi.en.md)."""
+    import duckdb
+
+    from shuchang.domains.compute.psi_protocol import NORMALIZERS
+
+    reader = {"csv": "read_csv", "parquet": "read_parquet", "jsonl": "read_json"}[file_format]
+    con = duckdb.connect()
+    rule = NORMALIZERS[restriction.normalization]
+    con.create_function(
+        "shuchang_normalise", lambda v: rule(v) if v is not None else None, ["VARCHAR"], "VARCHAR"
+    )
+    con.execute("CREATE TABLE allowed (v VARCHAR)")
+    con.executemany("INSERT INTO allowed VALUES (?)", [(v,) for v in sorted(restriction.values)])
+    column, group = (f'"{name}"' for name in (restriction.column, group_by))
+    rows = con.execute(
+        f"SELECT CAST({group} AS VARCHAR), count(*) FROM {reader}(?) WHERE "  # noqa: S608
+        f"shuchang_normalise(CAST({column} AS VARCHAR)) IN (SELECT v FROM allowed) GROUP BY 1",
+        [str(path)],
+    ).fetchall()
+    return {str(g): int(n) for g, n in rows}
