@@ -6,6 +6,8 @@ import click
 
 from shuchang import __version__
 from shuchang.domains.catalog.cli import catalog
+from shuchang.domains.compute.elements_cli import compute_elements
+from shuchang.domains.compute.psi_cli import psi
 from shuchang.domains.contracts.cli import contracts
 from shuchang.domains.dataplane.cli import dataplane
 from shuchang.domains.evidence.cli import tlog
@@ -132,6 +134,8 @@ cli.add_command(transfers)
 cli.add_command(dataplane)
 cli.add_command(verify_id)
 cli.add_command(tlog)
+cli.add_command(compute_elements)
+cli.add_command(psi)
 
 
 def main() -> None:

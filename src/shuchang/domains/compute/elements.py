@@ -274,7 +274,8 @@ def owned(
     """The provider's own definition (oversight roles may read any)."""
     row = session.get(ElementDefinition, element_id, with_for_update=lock)
     if row is None or (
-        actor.participant_id != row.provider_id and actor.role not in ("operator", "regulator")
+        actor.participant_id != row.provider_id
+        and actor.role not in ("operator", "regulator", "system")
     ):
         raise NotFound("No such data element", "数据元件不存在", code="element.not_found")
     if lock and actor.participant_id != row.provider_id:

@@ -14,7 +14,7 @@ from shuchang.domains.compute.psi_schemas import PsiEventOut, PsiSessionOut
 from shuchang.domains.participants import Actor
 from shuchang.errors import NotFound
 
-OVERSIGHT = ("operator", "regulator")
+OVERSIGHT = ("operator", "regulator", "system")
 
 
 def _visible(actor: Actor, s: PsiSession) -> bool:
