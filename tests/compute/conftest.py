@@ -21,3 +21,4 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 # The contracts and catalog test helpers (two parties, signed DSP messages, schemas).
 sys.path.append(str(Path(__file__).resolve().parents[1] / "contracts"))
 sys.path.append(str(Path(__file__).resolve().parents[1] / "catalog"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "web"))

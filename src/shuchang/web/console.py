@@ -29,6 +29,8 @@ from shuchang.settings import Settings
 from shuchang.web.catalog import CatalogPages, ReviewPages
 from shuchang.web.catalog_products import ProductPages
 from shuchang.web.catalog_resources import ResourcePages
+from shuchang.web.compute_elements import ElementPages
+from shuchang.web.compute_psi import PsiPages
 from shuchang.web.contracts import AgreementPages, NegotiationPages
 from shuchang.web.evidence import EvidencePages
 from shuchang.web.home import HomePages
@@ -92,6 +94,8 @@ PAGES = Router(
         NegotiationPages,
         AgreementPages,
         TransferPages,
+        ElementPages,
+        PsiPages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from shuchang.web.i18n_compute_psi import COMPUTE_PSI_PAIRS
 from shuchang.web.i18n_transfers import TRANSFER_PAIRS
 
 Language = Literal["zh-CN", "en"]
@@ -985,6 +986,7 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     "evidence.negotiation.terminated": ("终止协商", "Negotiation terminated"),
     "evidence.agreement.concluded": ("合约订立", "Agreement concluded"),
     **TRANSFER_PAIRS,
+    **COMPUTE_PSI_PAIRS,
 }
 
 MESSAGES: Final[dict[Language, dict[str, str]]] = {

@@ -49,6 +49,8 @@ NAV: list[NavEntry] = [
     NavEntry("nav.negotiations", "/console/contracts/negotiations", roles=PARTIES),
     NavEntry("nav.contracts", "/console/contracts/agreements", roles=PARTIES),
     NavEntry("nav.transfers", "/console/transfers", roles=PARTIES),
+    NavEntry("nav.elements", "/console/compute/elements", roles=PROVIDERS),
+    NavEntry("nav.psi", "/console/compute/psi", roles=PARTIES),
     NavEntry("nav.evidence_log", "/console/evidence", roles=OVERSIGHT),
 ]
 
