@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from shuchang.settings import Settings
 
@@ -22,3 +24,11 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 sys.path.append(str(Path(__file__).resolve().parents[1] / "contracts"))
 sys.path.append(str(Path(__file__).resolve().parents[1] / "catalog"))
 sys.path.append(str(Path(__file__).resolve().parents[1] / "web"))
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    from browser_support import headless_chromium
+
+    with headless_chromium() as browser:
+        yield browser
