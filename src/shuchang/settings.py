@@ -170,6 +170,11 @@ class Settings:
     """PSI sessions one agreement may start per 24 hours at this provider (each also counts
     as a ``compute`` use against the agreement's own count limit)."""
 
+    psi_link_host: str = ""
+    """Address this connector's RR22 PSI links listen on and tell peers (an interface the
+    peer can reach, e.g. ``10.0.0.5``); each session takes a free port. Empty: only the ECDH
+    backend. RR22 also needs the optional ``spu`` package (``pip install shuchang[spu]``)."""
+
     psi_timeout_s: int = 3600
     """A PSI session that has not completed this many seconds after it started expires."""
 

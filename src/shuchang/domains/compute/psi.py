@@ -51,6 +51,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (m.CLIENT_REQUEST, "REQUESTED"): "EXCHANGING",
     (m.RESPONSE, "EXCHANGING"): "RESPONDED",
     (m.RESULT, "RESPONDED"): "COMPLETED",
+    (m.RESULT, "REQUESTED"): "COMPLETED",  # RR22 only: the protocol ran over the direct link
     **{(m.TERMINATION, s): "TERMINATED" for s in LIVE},
     **{("expired", s): "EXPIRED" for s in LIVE},
 }
@@ -108,6 +109,8 @@ def move(
 ) -> None:
     """Take the transition ``trigger`` from the current state, with its event and evidence."""
     after = TRANSITIONS.get((trigger, s.state))
+    if trigger == m.RESULT and s.state == "REQUESTED" and s.protocol != "rr22":
+        after = None
     if after is None:
         raise PsiProblem(
             409,

@@ -41,6 +41,7 @@ def start_session(
             normalization=data.normalization,
             identifiers=raw,
             identifier_field=data.identifier_field,
+            protocol=data.protocol,
         )
         out = psi_views.to_out(s, row)
     return out, BackgroundTask(work)

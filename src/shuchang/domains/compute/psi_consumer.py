@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.db import utcnow
 from shuchang.domains import evidence
-from shuchang.domains.compute import psi_data, psi_protocol
+from shuchang.domains.compute import psi_data, psi_protocol, psi_rr22, psi_rr22_sessions
 from shuchang.domains.compute import psi_messages as m
 from shuchang.domains.compute.psi import (
     Outbound,
@@ -45,6 +45,7 @@ def start(
     normalization: str,
     identifiers: list[Any],
     identifier_field: str | None = None,
+    protocol: str = "ecdh",
 ) -> tuple[PsiSession, Work]:
     """Check and store a new session (PREPARING); the request is built and sent after."""
     require(actor, "consumer")
@@ -62,6 +63,13 @@ def start(
         raise ValidationFailed(
             exc.message_en, exc.message_zh, code=exc.code, field="agreement_id"
         ) from exc
+    if protocol == "rr22":
+        try:
+            psi_rr22_sessions.check_usable(wire, mode)
+        except PsiProblem as exc:
+            raise ValidationFailed(
+                exc.message_en, exc.message_zh, code=exc.code, field="protocol"
+            ) from exc
     ids = psi_protocol.normalise(identifiers, normalization)
     low, high = wire.settings.psi_min_set_size, wire.settings.psi_max_set_size
     if not low <= len(ids.items) <= high:
@@ -87,7 +95,8 @@ def start(
         consumer_pid=new_pid(),
         state="PREPARING",
         mode=mode,
-        protocol="ecdh",
+        protocol=protocol,
+        link_address=_link(wire, protocol),
         normalization=normalization,
         agreement_id=agreement.id,
         local_participant_id=me,
@@ -122,6 +131,10 @@ def start(
     return s, lambda: send_request(wire, s.id)
 
 
+def _link(wire: Wire, protocol: str) -> str | None:
+    return psi_rr22.free_address(wire.settings.psi_link_host) if protocol == "rr22" else None
+
+
 def send_request(wire: Wire, session_id: uuid.UUID) -> None:
     """Background: build the receiver request (unless ``filter``) and send the request."""
     with wire.unit() as session:
@@ -129,10 +142,10 @@ def send_request(wire: Wire, session_id: uuid.UUID) -> None:
         if s is None or s.state != "PREPARING" or s.pending is None:
             return
         _, items = unpack_state(s.pending)
-        mode = s.mode
+        mode, local_only = s.mode, s.mode == "filter" or s.protocol == "rr22"
     state, raw = (
         (None, None)
-        if mode == "filter"
+        if local_only
         else psi_protocol.client_request(items, reveal=mode == "intersection")
     )
     with wire.unit() as session:
@@ -151,12 +164,15 @@ def send_request(wire: Wire, session_id: uuid.UUID) -> None:
             setSize=len(items),
             callbackAddress=wire.connector.base_url,
             request=psi_protocol.b64(raw) if raw is not None else None,
+            linkAddress=s.link_address,
         )
         move(session, s, m.REQUEST, "out", body, extra={"consumer_set_size": len(items)})
         if state is not None:
             s.pending = pack_state(state.key, items)
         outbound = Outbound(s.id, f"{s.callback_address}/psi/request", body)
     answer = deliver(wire, outbound)
+    if answer.get("linkAddress"):
+        psi_rr22_sessions.consumer_side(wire, session_id, answer)
     pid = answer.get("providerPid")
     if isinstance(pid, str) and pid:
         with wire.unit() as session:

@@ -104,7 +104,10 @@ class PsiProtocol(Controller):
 
         def step(s: Session, sender: Sender, wire: Wire) -> tuple[Any, Work | None]:
             row, work = psi_provider.on_request(s, sender, m.parse(body, m.REQUEST), wire)
-            return m.session(str(row.provider_pid), row.consumer_pid, row.state), work
+            answer = m.session(str(row.provider_pid), row.consumer_pid, row.state)
+            if row.link_address:
+                answer["linkAddress"] = row.link_address
+            return answer, work
 
         return _handle(request, body, step, status=201)
 

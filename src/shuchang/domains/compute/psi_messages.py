@@ -22,6 +22,7 @@ Payloads (``request``, ``setup``, ``response``) are base64 of openmined-psi's pr
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from shuchang.canonical import canonical_json
@@ -41,7 +42,8 @@ VERBS = {
     "termination": TERMINATION,
 }
 MODES = ("cardinality", "intersection", "filter")
-PROTOCOLS = ("ecdh",)
+PROTOCOLS = ("ecdh", "rr22")
+LINK = re.compile(r"[A-Za-z0-9.-]{1,80}:\d{2,5}")
 STRINGS = {
     REQUEST: ("consumerPid", "agreementId", "mode", "protocol", "normalization", "callbackAddress"),
     CLIENT_REQUEST: ("providerPid", "consumerPid", "request"),
@@ -120,4 +122,11 @@ def parse(body: bytes, expected: str) -> dict[str, Any]:
             f"mode is one of {', '.join(MODES)}; protocol one of {', '.join(PROTOCOLS)}",
             "mode 或 protocol 取值不受支持",
         )
+    if expected == REQUEST and msg["protocol"] == "rr22":
+        link = msg.get("linkAddress")
+        if not isinstance(link, str) or not LINK.fullmatch(link):
+            raise MessageInvalid(
+                "An RR22 request names its linkAddress (host:port)",
+                "RR22 请求须给出 linkAddress（主机:端口）",
+            )
     return msg

@@ -58,6 +58,7 @@ class PsiSession(Base):
     result_digest: Mapped[str | None] = mapped_column(String(64))
     rejected: Mapped[int | None] = mapped_column(Integer)
     filter_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_address: Mapped[str | None] = mapped_column(String(100))
     pending: Mapped[bytes | None] = mapped_column(LargeBinary)
     members: Mapped[bytes | None] = mapped_column(LargeBinary)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)

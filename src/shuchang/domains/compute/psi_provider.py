@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.db import utcnow
 from shuchang.domains.catalog import ResourceOut
-from shuchang.domains.compute import psi_data, psi_protocol
+from shuchang.domains.compute import psi_data, psi_protocol, psi_rr22, psi_rr22_sessions
 from shuchang.domains.compute import psi_messages as m
 from shuchang.domains.compute.psi import (
     Outbound,
@@ -115,7 +115,10 @@ def on_request(
             400, "psi.normalization_unknown", "Unknown normalization", "未知的标识规范化方式"
         )
     _sizes(wire, msg["setSize"], "The consumer's set ")
-    raw = _client_request(wire, msg)
+    rr22 = msg["protocol"] == "rr22"
+    if rr22:
+        psi_rr22_sessions.check_usable(wire, msg["mode"])
+    raw = None if rr22 else _client_request(wire, msg)
     _rate(session, wire, agreement.id)
     actor = Actor(participant_id=wire.connector.participant.id, role="provider")
     decision = decide_use(
@@ -145,6 +148,8 @@ def on_request(
         created_at=now,
         updated_at=now,
     )
+    if rr22:
+        s.link_address = psi_rr22.free_address(wire.settings.psi_link_host)
     session.add(s)
     session.flush()
     move(
@@ -159,6 +164,8 @@ def on_request(
             "uses": decision.uses,
         },
     )
+    if rr22:
+        return s, psi_rr22_sessions.provider_side(wire, s, resource, msg["linkAddress"])
     if raw is None:
         return s, lambda: ask(wire, s.id, resource)
     return s, lambda: respond(wire, s.id, resource, raw)

@@ -17,6 +17,7 @@ class PsiStart(msgspec.Struct, forbid_unknown_fields=True):
 
     agreement_id: uuid.UUID
     mode: Mode = "cardinality"
+    protocol: Literal["ecdh", "rr22"] = "ecdh"
     normalization: NormalizationName = "uscc"
     identifiers: Annotated[list[str], msgspec.Meta(max_length=2_000_000)] = []
     csv: str | None = None

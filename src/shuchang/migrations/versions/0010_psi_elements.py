@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("result_digest", sa.String(length=64), nullable=True),
         sa.Column("rejected", sa.Integer(), nullable=True),
         sa.Column("filter_name", sa.String(length=64), nullable=True),
+        sa.Column("link_address", sa.String(length=100), nullable=True),
         sa.Column("pending", sa.LargeBinary(), nullable=True),
         sa.Column("members", sa.LargeBinary(), nullable=True),
         sa.Column("error", sa.JSON(), nullable=True),
