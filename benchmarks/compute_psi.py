@@ -1,4 +1,4 @@
-# ruff: noqa: E501, S608 - one report line per figure reads best whole; SQL over generated numbers
+# ruff: noqa: E501 - one report line per figure reads best whole
 """PSI and data-element figures: openmined-psi (ECDH) at N × N, spu RR22 when installed, and
 a data-element run over a million rows.
 
@@ -25,6 +25,7 @@ import json
 import multiprocessing as mp
 import resource
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,8 +43,20 @@ def identifiers(n: int, offset: int) -> list[str]:
     return [f"91330300MA{i:08d}" for i in range(offset, offset + n)]
 
 
+def _hwm_mb(pid: str = "self") -> float:
+    """Peak RSS of a process (VmHWM: reset by exec, unlike getrusage's ru_maxrss, which a
+    spawned child inherits from its parent)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _hwm_mb()
 
 
 def _cpu() -> float:
@@ -155,20 +168,28 @@ def rr22(n: int) -> list[dict[str, Any]]:
     return found
 
 
-def element(rows: int) -> dict[str, Any]:
-    import duckdb
+GENERATE = """
+import duckdb, sys
+rows, path = int(sys.argv[1]), sys.argv[2]
+enterprises = max(rows // 365, 1)
+duckdb.sql(
+    f"COPY (SELECT '91330300MA' || lpad(CAST(r % {enterprises} AS VARCHAR), 8, '0') AS uscc, "
+    f"DATE '2025-01-01' + CAST(r // {enterprises} % 365 AS INTEGER) AS read_at, "
+    f"'3303' || lpad(CAST(r % 7 + 1 AS VARCHAR), 2, '0') AS district, "
+    f"CAST((r * 37) % 500 AS DOUBLE) / 10 AS kwh FROM range({rows}) t(r)) TO '{path}' (FORMAT parquet)"
+)
+"""
 
-    from shuchang.domains.compute.element_runner import Job, ProcessRunner, Source
+
+def element(rows: int) -> dict[str, Any]:
+    """The S1 transformation through the runner process, watched for its peak RSS."""
+    import msgspec
+
+    from shuchang.domains.compute.element_runner import Job, Outcome, Source
 
     with tempfile.TemporaryDirectory(prefix="shuchang-bench-element-") as tmp:
         path = Path(tmp) / "meter.parquet"
-        enterprises = max(rows // 365, 1)
-        duckdb.sql(
-            f"COPY (SELECT '91330300MA' || lpad(CAST(r % {enterprises} AS VARCHAR), 8, '0') AS uscc, "
-            f"DATE '2025-01-01' + CAST(r // {enterprises} % 365 AS INTEGER) AS read_at, "
-            f"'3303' || lpad(CAST(r % 7 + 1 AS VARCHAR), 2, '0') AS district, "
-            f"CAST((r * 37) % 500 AS DOUBLE) / 10 AS kwh FROM range({rows}) t(r)) TO '{path}' (FORMAT parquet)"
-        )
+        subprocess.run([sys.executable, "-c", GENERATE, str(rows), str(path)], check=True)  # noqa: S603 - our interpreter, our script
         job = Job(
             sources=[Source(alias="meter", kind="file", path=str(path), format="parquet")],
             sql="SELECT uscc, date_trunc('month', read_at)::DATE AS month, district, sum(kwh) AS kwh FROM meter GROUP BY ALL",
@@ -184,16 +205,27 @@ def element(rows: int) -> dict[str, Any]:
             output=str(Path(tmp) / "out.parquet"),
         )
         t0 = time.perf_counter()
-        outcome = ProcessRunner().run(job)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "shuchang.domains.compute.element_runner"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(msgspec.json.encode(job))
+        child.stdin.close()
+        peak = 0.0
+        while child.poll() is None:
+            peak = max(peak, _hwm_mb(str(child.pid)) or 0.0)
+            time.sleep(0.05)
+        outcome = msgspec.json.decode(child.stdout.read(), type=Outcome)
         wall = time.perf_counter() - t0
-        child = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {
             "wall_s": wall,
             "ok": outcome.ok,
             "rows_in": outcome.rows_in,
             "rows_out": outcome.rows_out,
             "suppressed": outcome.suppressed,
-            "child_peak_mb": child.ru_maxrss / 1024,
+            "child_peak_mb": peak,
         }
 
 
