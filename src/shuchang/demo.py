@@ -225,6 +225,9 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         issuer_key = settings.beside_database("demo-issuer.key", "shuchang.demo-issuer.key")
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)
+    from shuchang.demo_compute import seed_compute
+
+    seed_compute(engine, settings, {name: pid for name, pid, _ in registered})
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     os.chmod(path, 0o600)
     return result
