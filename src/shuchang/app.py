@@ -15,6 +15,9 @@ from shuchang.domains.catalog.api import ROUTES as CATALOG_ROUTES
 from shuchang.domains.catalog.dsp_api import ROUTES as DSP_CATALOG_ROUTES
 from shuchang.domains.compliance.api import ROUTES as COMPLIANCE_ROUTES
 from shuchang.domains.compute.api import ROUTES as COMPUTE_ROUTES
+from shuchang.domains.compute.elements_api import ROUTES as ELEMENT_ROUTES
+from shuchang.domains.compute.psi_api import ROUTES as PSI_ROUTES
+from shuchang.domains.compute.psi_dsp import ROUTES as PSI_PROTOCOL_ROUTES
 from shuchang.domains.contracts.api import ROUTES as CONTRACT_ROUTES
 from shuchang.domains.contracts.dsp_api import ROUTES as NEGOTIATION_ROUTES
 from shuchang.domains.dataplane.api import ROUTES as DATAPLANE_ROUTES
@@ -66,6 +69,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
             *COMPLIANCE_ROUTES,
             *SUPERVISION_ROUTES,
             *SETTLEMENT_ROUTES,
+            *ELEMENT_ROUTES,
+            *PSI_ROUTES,
+            *PSI_PROTOCOL_ROUTES,
             *console.ROUTES,
         ],
         exception_handlers={Exception: handle_exception},

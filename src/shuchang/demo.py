@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from shuchang.db import make_session_factory, session_scope, utcnow
 from shuchang.demo_catalog import seed_catalog
 from shuchang.demo_compute import seed_compute
+from shuchang.demo_elements import seed_elements
 from shuchang.demo_market import seed_market
 from shuchang.demo_settlement import seed_settlement
 from shuchang.domains.participants import credentials, keys, service
@@ -232,6 +233,7 @@ def seed(engine: Engine, settings: Settings) -> dict[str, str | None]:
         issuer_key.write_text(base64.b64encode(signer.seed()).decode() + "\n")
         issuer_key.chmod(0o600)
     seed_settlement(engine, settings)
+    seed_elements(engine, settings, {name: pid for name, pid, _ in registered})
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     os.chmod(path, 0o600)
     from shuchang.demo_data import write_demo_data

@@ -4,6 +4,7 @@ from shuchang.db import Base
 from shuchang.domains.assets import models as asset_models
 from shuchang.domains.catalog import models as catalog_models
 from shuchang.domains.compliance import models as compliance_models
+from shuchang.domains.compute import element_models, psi_models
 from shuchang.domains.compute import models as compute_models
 from shuchang.domains.contracts import models as contract_models
 from shuchang.domains.dataplane import delivery_models
@@ -24,9 +25,11 @@ __all__ = [
     "contract_models",
     "dataplane_models",
     "delivery_models",
+    "element_models",
     "evidence_models",
     "metadata",
     "participant_models",
+    "psi_models",
     "settlement_models",
     "supervision_models",
     "transfer_models",

@@ -219,6 +219,32 @@ class Settings:
     Empty: ``<database file>.settlement.key`` (SQLite) or ``./shuchang.settlement.key``,
     created on first use. Publish its public key (GET /api/v1/settlement/key)."""
 
+    element_timeout_s: int = 600
+    """Longest a data element's transformation may run (数据元件加工), in seconds; the
+    locked-down DuckDB query is interrupted then and its process killed."""
+
+    element_memory_mb: int = 1024
+    """Memory limit of the DuckDB that runs a data element's transformation, in MB."""
+
+    psi_min_set_size: int = 100
+    """Fewest distinct identifiers either party of a PSI session (隐私求交) may bring: a
+    small set would let the other side test single identifiers for membership."""
+
+    psi_max_set_size: int = 2_000_000
+    """Most identifiers one party may bring to a PSI session (memory and time bound)."""
+
+    psi_sessions_per_day: int = 20
+    """PSI sessions one agreement may start per 24 hours at this provider (each also counts
+    as a ``compute`` use against the agreement's own count limit)."""
+
+    psi_link_host: str = ""
+    """Address this connector's RR22 PSI links listen on and tell peers (an interface the
+    peer can reach, e.g. ``10.0.0.5``); each session takes a free port. Empty: only the ECDH
+    backend. RR22 also needs the optional ``spu`` package (``pip install shuchang[spu]``)."""
+
+    psi_timeout_s: int = 3600
+    """A PSI session that has not completed this many seconds after it started expires."""
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read every field from ``SHUCHANG_*`` variables once, converting by field type."""
@@ -288,6 +314,16 @@ class Settings:
             raise ValueError("SHUCHANG_COMPUTE_WORKERS must be 1..64")
         if not 0 <= self.compute_wait_seconds <= 60:  # noqa: PLR2004
             raise ValueError("SHUCHANG_COMPUTE_WAIT_SECONDS must be 0..60")
+        if not 1 <= self.element_timeout_s <= 86400:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_ELEMENT_TIMEOUT_S must be 1..86400")
+        if not 64 <= self.element_memory_mb <= 1_048_576:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_ELEMENT_MEMORY_MB must be 64..1048576")
+        if not 1 <= self.psi_min_set_size <= self.psi_max_set_size <= 100_000_000:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_PSI_MIN_SET_SIZE must be 1..SHUCHANG_PSI_MAX_SET_SIZE")
+        if not 1 <= self.psi_sessions_per_day <= 100_000:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_PSI_SESSIONS_PER_DAY must be 1..100000")
+        if not 10 <= self.psi_timeout_s <= 86400 * 7:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_PSI_TIMEOUT_S must be 10..604800")
 
     @property
     def reviewers(self) -> tuple[str, ...]:

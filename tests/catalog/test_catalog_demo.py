@@ -69,6 +69,7 @@ def test_a_consumer_finds_the_listed_products(demo: Demo) -> None:
         "企业登记与处罚信息数据集",
         "纳税信用隐私计算服务",
         "企业用电指数（数据元件）",
+        "企业月度用电指数（数据元件·实时加工）",  # made by the demo's data-element run
         "人伤医疗费用核验",
         "线缆质量追溯数据",
     }

@@ -32,6 +32,8 @@ from shuchang.web.catalog_products import ProductPages
 from shuchang.web.catalog_resources import ResourcePages
 from shuchang.web.compliance import CompliancePages
 from shuchang.web.compute import ComputePages
+from shuchang.web.compute_elements import ElementPages
+from shuchang.web.compute_psi import PsiPages
 from shuchang.web.contracts import AgreementPages, NegotiationPages
 from shuchang.web.evidence import EvidencePages
 from shuchang.web.home import HomePages
@@ -102,6 +104,8 @@ PAGES = Router(
         SupervisionPages,
         SettlementPages,
         ComputePages,
+        ElementPages,
+        PsiPages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from shuchang.web.i18n_compute import COMPUTE_PAIRS
+from shuchang.web.i18n_compute_psi import COMPUTE_PSI_PAIRS
 from shuchang.web.i18n_market import MARKET_PAIRS
 from shuchang.web.i18n_settlement import SETTLEMENT_PAIRS
 from shuchang.web.i18n_transfers import TRANSFER_PAIRS
@@ -995,6 +996,7 @@ _PAIRS: Final[dict[str, tuple[str, str]]] = {
     **MARKET_PAIRS,
     **SETTLEMENT_PAIRS,
     **COMPUTE_PAIRS,
+    **COMPUTE_PSI_PAIRS,
 }
 
 MESSAGES: Final[dict[Language, dict[str, str]]] = {

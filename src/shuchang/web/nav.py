@@ -52,6 +52,8 @@ NAV: list[NavEntry] = [
     NavEntry("nav.transfers", "/console/transfers", roles=PARTIES),
     NavEntry("nav.settlement", "/console/settlement", roles=PARTIES),
     NavEntry("nav.compute", "/console/compute", roles=PARTIES),
+    NavEntry("nav.elements", "/console/compute/elements", roles=PROVIDERS),
+    NavEntry("nav.psi", "/console/compute/psi", roles=PARTIES),
     NavEntry("nav.evidence_log", "/console/evidence", roles=OVERSIGHT),
     NavEntry("nav.assets", "/console/assets"),
     NavEntry("nav.compliance", "/console/compliance", roles=MARKET),

@@ -13,12 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import msgspec
 
 from shuchang.clikit import decode, emit, problems_exit, unit
 from shuchang.domains.compute import profiles, service, views
+from shuchang.domains.compute.elements_cli import compute_elements
+from shuchang.domains.compute.psi_cli import psi
 from shuchang.domains.compute.schemas import JobIn, ProfileIn
 from shuchang.domains.participants import SYSTEM, Actor
-from shuchang.errors import ValidationFailed
+from shuchang.errors import InvalidInput, ValidationFailed
 from shuchang.platform import Platform
 from shuchang.settings import Settings
 
@@ -108,6 +111,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str | int]:
 @click.option("--param", "params", multiple=True, help="Template parameter name=value.")
 @click.option("--epsilon", type=float, help="ε to spend (default: the profile's default).")
 @click.option("--purpose", help="Purpose of use (default: the agreement's).")
+@click.option("--psi-filter", help="Count only the rows of a PSI filter (psi:<session id>).")
 @AS
 @problems_exit
 def submit(  # noqa: PLR0917 - click passes each option by name
@@ -117,10 +121,18 @@ def submit(  # noqa: PLR0917 - click passes each option by name
     params: tuple[str, ...],
     epsilon: float | None,
     purpose: str | None,
+    psi_filter: str | None,
     participant: uuid.UUID | None,
 ) -> None:
     """Run a computation under AGREEMENT_ID (as its consumer) and print the answer."""
-    data = JobIn(agreement_id, sql, template, _params(params), epsilon, purpose)
+    try:
+        data = JobIn(
+            agreement_id, sql, template, _params(params), epsilon, purpose, psi_filter=psi_filter
+        )
+        data = msgspec.convert(msgspec.to_builtins(data), JobIn)  # the schema's own checks
+    except msgspec.ValidationError as exc:  # "… - at `$.psi_filter`"
+        where = str(exc).rpartition("`$.")[2].rstrip("`") or None
+        raise InvalidInput(str(exc), "参数不符合要求", field=where) from exc
     with _platform() as platform:
         emit(service.submit(platform, _actor(platform, participant, "consumer"), data, wait=None))
 
@@ -165,3 +177,8 @@ def budget(agreement_id: uuid.UUID, participant: uuid.UUID | None) -> None:
     """The ε left this period under AGREEMENT_ID and for the product's lifetime."""
     with unit(write=False) as (platform, s):
         emit(views.budget(s, _actor(platform, participant, "consumer"), agreement_id))
+
+
+# Data elements and PSI are sub-commands: `shuchang compute elements …`, `shuchang compute psi …`.
+compute.add_command(compute_elements)
+compute.add_command(psi)

@@ -26,8 +26,15 @@ from shuchang.db import utcnow
 from shuchang.domains import evidence
 from shuchang.domains.compute import ledger, sqlcheck
 from shuchang.domains.compute import plan as p
-from shuchang.domains.compute.errors import JobFailed, QueryRejected
-from shuchang.domains.compute.jobs import Terms, check_budget, facts, terms_of, use_request
+from shuchang.domains.compute.errors import JobFailed
+from shuchang.domains.compute.jobs import (
+    Terms,
+    check_budget,
+    facts,
+    psi_filter,
+    terms_of,
+    use_request,
+)
 from shuchang.domains.compute.materialise import Materialised, materialise
 from shuchang.domains.compute.models import ComputeJob
 from shuchang.domains.compute.profiles import Loaded
@@ -49,6 +56,7 @@ class Prepared:
     terms: Terms
     plan: p.Plan
     epsilon_micro: int
+    restrict_to: Restriction | None = None
 
 
 def _prepare(unit: Unit, job_id: uuid.UUID) -> Prepared | None:
@@ -61,11 +69,12 @@ def _prepare(unit: Unit, job_id: uuid.UUID) -> Prepared | None:
         terms = terms_of(s, consumer, job.agreement_id)
         try:
             plan = sqlcheck.validate(job.normalised_sql, terms.loaded.catalogue)
-        except QueryRejected as exc:  # the profile changed since submission
+            restrict_to = psi_filter(s, terms, job.psi_filter) if job.psi_filter else None
+        except ShuchangError as exc:  # the profile (or the filter) changed since submission
             _fail(s, job, exc)
             return None
         job.state, job.started_at = "running", utcnow()
-        return Prepared(job_id, consumer, terms, plan, job.epsilon_micro)
+        return Prepared(job_id, consumer, terms, plan, job.epsilon_micro, restrict_to)
 
 
 def _fail(s: Session, job: ComputeJob, error: ShuchangError, state: str = "failed") -> None:
@@ -157,6 +166,7 @@ def run_job(
             ready.terms.loaded,
             ready.plan,
             ledger.epsilon_of(ready.epsilon_micro),
+            restrict_to=ready.restrict_to,
             cancel=cancel,
         )
     except SandboxError as exc:

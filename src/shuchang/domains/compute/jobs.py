@@ -31,10 +31,12 @@ from shuchang.domains.compute.errors import BudgetExhausted, UseDenied
 from shuchang.domains.compute.models import ComputeJob
 from shuchang.domains.compute.profile import check_param
 from shuchang.domains.compute.profiles import Loaded, load
+from shuchang.domains.compute.psi_filters import restriction
 from shuchang.domains.compute.reasons import reject
+from shuchang.domains.compute.sandbox import Restriction
 from shuchang.domains.compute.schemas import JobIn
 from shuchang.domains.contracts import AgreementOut, UseRequest, decide_use, find_agreement
-from shuchang.domains.participants import Actor
+from shuchang.domains.participants import SYSTEM, Actor
 from shuchang.errors import (
     InvalidInput,
     InvalidTransition,
@@ -117,17 +119,48 @@ def dry_run(session: Session, actor: Actor, data: JobIn) -> tuple[str, list[str]
     return p.canonical_sql(plan), columns, cells
 
 
-def cache_key(terms: Terms, canonical: str, epsilon_micro: int) -> str:
-    """Byte-identical normalised query + ε + the exact data and profile it runs on."""
+def cache_key(
+    terms: Terms, canonical: str, epsilon_micro: int, psi_filter: str | None = None
+) -> str:
+    """Byte-identical normalised query + ε + the exact data and profile it runs on (and the
+    PSI filter it is restricted to, if any)."""
     source = terms.loaded.source
-    body = [
+    body: list[object] = [
         canonical,
         epsilon_micro,
         str(source.resource_id),
         source.version,
         terms.loaded.row.revision,
     ]
+    if psi_filter is not None:
+        body.append(psi_filter)
     return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()
+
+
+def psi_filter(session: Session, terms: Terms, name: str) -> Restriction:
+    """The rows a job is restricted to: a completed filter-mode PSI session of the job's own
+    agreement, on the profile's person column (NotFound otherwise, with nothing revealed
+    about other agreements' sessions)."""
+    try:
+        found = restriction(session, SYSTEM, name)
+    except NotFound:
+        found = None
+    if found is None or found.agreement_id != terms.agreement.id:
+        raise NotFound(
+            "No completed PSI filter of that name under this agreement",
+            "该合约下没有该名称的已完成求交过滤集",
+            code="psi.filter_not_found",
+            field="psi_filter",
+        )
+    if found.column != terms.loaded.catalogue.person:
+        raise ValidationFailed(
+            f"The PSI filter holds {found.column!r}, not the person column "
+            f"{terms.loaded.catalogue.person!r} of this product's compute profile",
+            "求交过滤集的字段不是该产品计算配置中的个体标识字段",
+            code="compute.psi_filter_column",
+            field="psi_filter",
+        )
+    return Restriction(found.column, tuple(sorted(found.values)))
 
 
 def _epsilon(terms: Terms, data: JobIn) -> int:
@@ -192,7 +225,9 @@ def submit(session: Session, actor: Actor, data: JobIn) -> ComputeJob:
     plan = _plan(terms.loaded, data)
     canonical = p.canonical_sql(plan)
     epsilon = _epsilon(terms, data)
-    key = cache_key(terms, canonical, epsilon)
+    if data.psi_filter is not None:
+        psi_filter(session, terms, data.psi_filter)
+    key = cache_key(terms, canonical, epsilon, data.psi_filter)
     period = ledger.period_key(terms.budget.period, utcnow())
     job = ComputeJob(
         id=uuid.uuid4(),
@@ -211,6 +246,7 @@ def submit(session: Session, actor: Actor, data: JobIn) -> ComputeJob:
         period=period,
         purpose=data.purpose,
         region=data.region,
+        psi_filter=data.psi_filter,
         created_by=actor.ref,
     )
     hit = _cached(session, job)
@@ -282,6 +318,7 @@ def _facts(job: ComputeJob) -> dict[str, Any]:
         "epsilon_micro": job.epsilon_micro,
         "period": job.period,
         "profile_revision": job.profile_revision,
+        **({"psi_filter": job.psi_filter} if job.psi_filter else {}),
     }
 
 

@@ -80,6 +80,7 @@ class ComputeJob(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cached_from: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    psi_filter: Mapped[str | None] = mapped_column(String(64))  # PSI then aggregate
     input_digest: Mapped[str | None] = mapped_column(String(64))
     result_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -100,6 +100,9 @@ class JobIn(msgspec.Struct, forbid_unknown_fields=True):
     epsilon: Epsilon | None = None  # default: the profile's epsilon_default
     purpose: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     region: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    # "PSI then aggregate": only the rows of persons in this completed PSI filter of the same
+    # agreement (``psi:<session id>``, kept at the provider) are counted
+    psi_filter: Annotated[str, msgspec.Meta(pattern=r"^psi:[0-9a-f-]{36}$")] | None = None
 
 
 class StatisticOut(msgspec.Struct, frozen=True):
