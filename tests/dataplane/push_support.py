@@ -76,7 +76,7 @@ def _read_body(handler: BaseHTTPRequestHandler, delay: float) -> bytes:
     while left > 0:
         block = handler.rfile.read(min(64 * 1024, left))
         if not block:
-            break
+            raise ConnectionError("the sender went away mid-body")
         out += block
         left -= len(block)
         if delay:
@@ -95,6 +95,12 @@ def _handler(state: SinkState) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def _take(self) -> None:
+            try:
+                self._receive()
+            except (ConnectionError, ValueError):
+                self.close_connection = True  # a body cut short is not received
+
+        def _receive(self) -> None:
             with state.lock:
                 state.attempts.append(self.path)
                 refuse = state.refuse > 0

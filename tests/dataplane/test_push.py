@@ -7,12 +7,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from pathlib import Path
 
-from dataplane_support import count_limit, policy
+from dataplane_support import count_limit, open_plane, policy
 from datasets_support import BLOB, CSV, REELS, TABLE, data_root
 from push_support import SINK_KEY, open_push
-from transfers_support import schema_errors
+from transfers_support import (
+    PUSH,
+    act,
+    push_address,
+    request_body,
+    schema_errors,
+    transfer_error,
+)
 
 from shuchang.domains.dataplane.digests import sm3_hex
 from shuchang.platform import Platform
@@ -129,3 +137,45 @@ def test_a_denial_by_the_agreement_terminates_at_once(platform: Platform, tmp_pa
         ]
         consumer = push.consumer()
         assert consumer["state"] == "TERMINATED" and consumer["error"]["code"] == "push_denied"
+
+
+def test_a_suspension_stops_the_push_at_the_next_chunk_and_a_resume_goes_on(
+    platform: Platform, tmp_path: Path
+) -> None:
+    with open_push(platform, tmp_path, [BLOB, CSV]) as push:
+        blob = bytes(range(256)) * 4096 * 24  # 24 MiB
+        (data_root(push.plane) / "mes" / "scan.bin").write_bytes(blob)
+        push.sink.read_delay = 0.01
+        running = push.plane.portal.start_task_soon(push.pusher().run_once)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (push.jobs() and push.jobs()[0].sent):
+            time.sleep(0.05)
+        provider_id = push.provider()["id"]
+        answer = act(push.plane.pair.provider, provider_id, "suspend", reason="核查接收端")
+        assert answer.status_code == 200, answer.text
+        running.result(timeout=30)
+        (first,) = push.jobs()
+        assert first.state == "stopped" and first.record_id is None
+        (cut,) = [r for r in push.push_records() if r.outcome != "delivered"]
+        assert (cut.outcome, cut.counted) == ("stopped", True) and 0 < cut.bytes < len(blob)
+
+        push.sink.read_delay = 0
+        assert act(push.plane.pair.provider, provider_id, "resume").status_code == 200
+        push.run_until_done()
+        second = push.jobs()[-1]
+        assert (second.epoch, second.state) == (first.epoch + 1, "done")
+        records = [r for r in push.push_records() if r.path != "/data/manifest"]
+        blob_records = [(r.outcome, r.counted) for r in records if r.resource_id == cut.resource_id]
+        # the part paid for before the suspension is sent again, not paid again
+        assert blob_records == [("stopped", True), ("delivered", False)]
+        other = [(r.outcome, r.counted) for r in records if r.resource_id != cut.resource_id]
+        assert other in ([("delivered", True)], [("delivered", True), ("delivered", False)])
+        assert push.uses() == 2 and push.provider()["state"] == "COMPLETED"
+
+
+def test_an_api_product_refuses_push_at_request_time(platform: Platform, tmp_path: Path) -> None:
+    with open_plane(platform, tmp_path) as plane:
+        body = request_body(plane.pair.agreement_id, kind=PUSH, dataAddress=push_address())
+        answer = plane.pair.provider.send("/dsp/transfers/request", body)
+        error = transfer_error(answer, 400, "dsp.format_unsupported")
+        assert "HttpData-PULL" in error["reason"][0]

@@ -141,18 +141,20 @@ class Pusher:
         self.attempts, self.base = s.dataplane_push_attempts, base
         timeout = s.dataplane_timeout_ms / 1000
         self._client = client
+        self._off = False  # the connector is not configured (said once)
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
 
     # ---- the loop ----------------------------------------------------------------------------
 
-    async def loop(self) -> None:
-        """Every ``SHUCHANG_DATAPLANE_PUSH_SECONDS``: push every job that is due."""
+    async def loop(self, seconds: float | None = None) -> None:
+        """Every ``seconds`` (``SHUCHANG_DATAPLANE_PUSH_SECONDS``): push every job due."""
+        pause = seconds if seconds is not None else self.platform.settings.dataplane_push_seconds
         while True:
             try:
                 await self.run_once()
             except Exception:  # the next round tries again; never stop the gateway
                 logger.exception("push round failed")
-            await anyio.sleep(self.platform.settings.dataplane_push_seconds)
+            await anyio.sleep(pause)
 
     async def run_once(self) -> int:
         """Make the missing jobs and push every job due now; how many attempts were made."""
@@ -173,8 +175,11 @@ class Pusher:
                 connector = load_connector(s, self.platform.settings)
                 jobs.ensure_jobs(s, connector.participant.id)
         except ShuchangError as exc:
-            logger.warning("push delivery is off: %s", exc.message_en)
+            if not self._off:
+                logger.warning("push delivery is off: %s", exc.message_en)
+            self._off = True
             return None
+        self._off = False
         return connector
 
     def _claim(self, connector: Connector) -> Claimed | None:
@@ -413,9 +418,11 @@ class Pusher:
         )
 
 
-def push_loop(platform: Platform, datasets: Datasets) -> Callable[[], Any]:
-    """The gateway's background task (``SHUCHANG_DATAPLANE_PUSH_SECONDS`` > 0)."""
-    return Pusher(platform, datasets).loop
+async def push_loop(platform: Platform, datasets: Datasets) -> None:
+    """The gateway's background task: pushes while the gateway runs, when
+    ``SHUCHANG_DATAPLANE_PUSH_SECONDS`` > 0 (a push cut off by shutdown is taken over)."""
+    if platform.settings.dataplane_push_seconds > 0:
+        await Pusher(platform, datasets).loop()
 
 
 def job_ids(session: Session, transfer_id: uuid.UUID) -> list[int]:
