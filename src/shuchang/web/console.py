@@ -36,6 +36,7 @@ from shuchang.web.offers import yuan
 from shuchang.web.pages import LoginRequired, error_page, remember_language, to_login
 from shuchang.web.participants import ParticipantPages
 from shuchang.web.transfers import TransferPages
+from shuchang.web.usage import UsagePages
 
 HERE = Path(__file__).parent
 CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -92,6 +93,7 @@ PAGES = Router(
         NegotiationPages,
         AgreementPages,
         TransferPages,
+        UsagePages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},
