@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+from click.testing import CliRunner
 from dataplane_support import count_limit, open_plane, policy
 from datasets_support import BLOB, CSV, REELS, TABLE, data_root
 from push_support import SINK_KEY, open_push
@@ -22,7 +23,10 @@ from transfers_support import (
     transfer_error,
 )
 
+from shuchang import cli
 from shuchang.domains.dataplane.digests import sm3_hex
+from shuchang.domains.dataplane.push import sink_headers
+from shuchang.domains.dataplane.push_jobs import backoff
 from shuchang.platform import Platform
 
 
@@ -179,3 +183,31 @@ def test_an_api_product_refuses_push_at_request_time(platform: Platform, tmp_pat
         answer = plane.pair.provider.send("/dsp/transfers/request", body)
         error = transfer_error(answer, 400, "dsp.format_unsupported")
         assert "HttpData-PULL" in error["reason"][0]
+
+
+def test_the_headers_a_data_address_asks_for() -> None:
+    assert sink_headers(
+        {
+            "authorization": "Bearer k",
+            "authKey": "X-Api-Key",
+            "authCode": "secret",
+            "header:X-Tenant": "bank-01",
+            "format": "jsonl",
+        }
+    ) == {"authorization": "Bearer k", "X-Api-Key": "secret", "X-Tenant": "bank-01"}
+    assert sink_headers({"authKey": "X-Api-Key"}) == {}  # a key without its code sends nothing
+
+
+def test_backoff_doubles_up_to_five_minutes() -> None:
+    assert [backoff(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert backoff(30) == 300.0 and backoff(3, base=0.5) == 2.0
+
+
+def test_push_once_without_a_connector_does_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli.cli,
+        ["dataplane", "push", "--once"],
+        env={"SHUCHANG_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 push attempt(s) made" in result.output
