@@ -46,6 +46,7 @@ class SinkState:
     refuse: int = 0  # refuse the next N requests with ``refuse_status``
     refuse_status: int = 503
     read_delay: float = 0.0  # seconds per 64 KiB read: a slow consumer
+    keep: bool = True  # False: count the bytes, keep none (benchmarks)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bodies(self) -> dict[str, bytes]:
@@ -59,9 +60,19 @@ class SinkState:
         return found[-1]
 
 
-def _read_body(handler: BaseHTTPRequestHandler, delay: float) -> bytes:
+class _Discard(bytearray):
+    """A body that is only counted."""
+
+    size = 0
+
+    def __iadd__(self, block: object) -> _Discard:  # type: ignore[override]
+        self.size += len(block)  # type: ignore[arg-type]
+        return self
+
+
+def _read_body(handler: BaseHTTPRequestHandler, delay: float, keep: bool = True) -> bytes:
     """The request body, Content-Length or chunked (BaseHTTPRequestHandler decodes neither)."""
-    out = bytearray()
+    out: bytearray = bytearray() if keep else _Discard()
     if handler.headers.get("transfer-encoding", "").lower() == "chunked":
         while True:
             size = int(handler.rfile.readline().split(b";")[0].strip(), 16)
@@ -109,7 +120,7 @@ def _handler(state: SinkState) -> type[BaseHTTPRequestHandler]:
                 _read_body(self, 0)
                 self._answer(401, b"who are you")
                 return
-            body = _read_body(self, 0 if refuse else state.read_delay)
+            body = _read_body(self, 0 if refuse else state.read_delay, state.keep)
             if refuse:
                 self._answer(state.refuse_status, b"busy")
                 return
