@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+import anyio
 from click.testing import CliRunner
 from dataplane_support import count_limit, open_plane, policy
 from datasets_support import BLOB, CSV, REELS, TABLE, data_root
@@ -211,3 +212,24 @@ def test_push_once_without_a_connector_does_nothing(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "0 push attempt(s) made" in result.output
+
+
+def test_two_pushers_at_once_push_each_part_once(platform: Platform, tmp_path: Path) -> None:
+    with open_push(platform, tmp_path, [BLOB, CSV]) as push:
+
+        async def both() -> list[int]:
+            tried: list[int] = []
+
+            async def one() -> None:
+                tried.append(await push.pusher().run_once())
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(one)
+                tg.start_soon(one)
+            return tried
+
+        assert sorted(push.plane.portal.call(both)) == [0, 1]  # one of them took the job
+        (job,) = push.jobs()
+        assert (job.state, job.attempts) == ("done", 1)
+        assert push.uses() == 2 and len(push.push_records()) == 3
+        assert len(push.sink.received) == 3
