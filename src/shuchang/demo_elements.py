@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from shuchang.datasources import DataSources
 from shuchang.db import make_session_factory, session_scope
+from shuchang.demo_market import pass_compliance
 from shuchang.domains.catalog import ResourceIn, register_resource
 from shuchang.domains.catalog.products import review
 from shuchang.domains.catalog.schemas import ReviewDecision
@@ -139,3 +140,4 @@ def seed_elements(engine: Engine, settings: Settings, members: dict[str, uuid.UU
     with unit() as s:
         product = element_runs.list_run(s, actor, run.id, msgspec.convert(LISTING, ElementListing))
         review(s, SYSTEM, product.id, ReviewDecision(decision="approve"), settings.reviewers)
+        pass_compliance(s, members, actor, product.id, settings)  # as every listed demo product

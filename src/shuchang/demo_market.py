@@ -104,6 +104,19 @@ def _register_asset(
     )
 
 
+def pass_compliance(
+    session: Session,
+    members: dict[str, uuid.UUID],
+    provider: Actor,
+    product_id: uuid.UUID,
+    settings: Settings,
+) -> None:
+    """A listed product's compliance review, passed by the demo's assessment centre."""
+    assessor = Actor(participant_id=members[ASSESSOR], role="service_firm")
+    product = next(p for p in products.list_own(session, provider) if p.id == product_id)
+    _pass_compliance(session, provider, product, assessor, settings)
+
+
 def seed_market(session: Session, members: dict[str, uuid.UUID], settings: Settings) -> None:
     assessor = Actor(participant_id=members[ASSESSOR], role="service_firm")
     for name, member_id in members.items():

@@ -136,6 +136,10 @@ class Settings:
     """Attempts to deliver a push transfer (backoff 2, 4, 8 … s, at most 5 min) before the
     provider terminates it with reason ``push_failed``."""
 
+    dataplane_push_lease_seconds: int = 30
+    """How long a pusher holds a push job without renewing its lease (it renews with every
+    chunk sent); a pusher that died is taken over by another once its lease ran out."""
+
     data_root: str = ""
     """Directory holding this provider's data files (数据目录); file locations of resources
     resolve inside it as if it were the root (``/mes/reels.parquet`` is
@@ -282,6 +286,7 @@ class Settings:
         if not 1 <= self.dataplane_seal_records <= 1_000_000:  # noqa: PLR2004
             raise ValueError("SHUCHANG_DATAPLANE_SEAL_RECORDS must be 1..1000000")
         self._validate_compute()
+        self._validate_push()
         from shuchang.datasources import parse_connections
 
         parse_connections(self.data_connections)
@@ -324,6 +329,12 @@ class Settings:
             raise ValueError("SHUCHANG_PSI_SESSIONS_PER_DAY must be 1..100000")
         if not 10 <= self.psi_timeout_s <= 86400 * 7:  # noqa: PLR2004
             raise ValueError("SHUCHANG_PSI_TIMEOUT_S must be 10..604800")
+
+    def _validate_push(self) -> None:
+        if not 2 <= self.dataplane_push_lease_seconds <= 3600:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_DATAPLANE_PUSH_LEASE_SECONDS must be 2..3600")
+        if not 1 <= self.dataplane_push_attempts <= 100:  # noqa: PLR2004
+            raise ValueError("SHUCHANG_DATAPLANE_PUSH_ATTEMPTS must be 1..100")
 
     @property
     def reviewers(self) -> tuple[str, ...]:

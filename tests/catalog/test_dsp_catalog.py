@@ -119,7 +119,8 @@ def test_the_space_catalog_nests_one_catalog_per_provider(
     (power_dataset,) = power_catalog["dataset"]
     assert power_dataset["@id"] == f"urn:uuid:{power_product}"
     assert power_dataset["distribution"] == [
-        {"@type": "Distribution", "format": "HttpData-PULL", "accessService": power_service}
+        {"@type": "Distribution", "format": fmt, "accessService": power_service}
+        for fmt in ("HttpData-PULL", "HttpData-PUSH")  # a dataset is pulled or pushed
     ]
 
     bureau_catalog = by_participant[urn_of(bureau)]
@@ -142,9 +143,14 @@ def test_every_access_service_is_a_service_of_its_catalog(
 
     services = {s["@id"] for s in nested["service"]}
     assert len(services) == 2
+    methods = {"dataset": 2, "data_element": 2, "api": 1, "compute_only": 1}
     for item in nested["dataset"]:
         assert {d["accessService"] for d in item["distribution"]} == services
-        assert len(item["distribution"]) == 2  # one per connector for its one access method
+        kind = item["dct:type"]["@id"].rsplit(":", 1)[-1]
+        assert len(item["distribution"]) == 2 * methods[kind]  # per connector and method
+    formats = sorted(d["format"] for item in nested["dataset"] for d in item["distribution"])
+    assert formats.count("HttpData-PUSH") == 4  # dataset and data element, two connectors
+    assert formats.count("HttpData-PULL") == 6 and formats.count("Shuchang-Compute") == 2
 
 
 def test_one_providers_catalog_by_query(client: Client, platform: Platform) -> None:
@@ -282,9 +288,10 @@ def test_a_dataset_by_id(client: Client, platform: Platform, form: str) -> None:
     body = response.json()
     assert_valid(body, DATASET_SCHEMA)
     assert body["@id"] == f"urn:uuid:{product}"
-    (distribution,) = body["distribution"]
-    assert distribution["accessService"]["@id"] == service
-    assert distribution["accessService"]["endpointURL"] == "https://connector.example.cn/dsp"
+    assert [d["format"] for d in body["distribution"]] == ["HttpData-PULL", "HttpData-PUSH"]
+    for distribution in body["distribution"]:
+        assert distribution["accessService"]["@id"] == service
+        assert distribution["accessService"]["endpointURL"] == "https://connector.example.cn/dsp"
 
 
 def test_the_dataset_in_the_catalog_and_by_id_agree(client: Client, platform: Platform) -> None:

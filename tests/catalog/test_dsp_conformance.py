@@ -175,9 +175,13 @@ def test_a_dataset_is_valid_and_its_offer_carries_no_target() -> None:
     assert "target" not in offer and "@context" not in offer
     assert offer["@type"] == "Offer" and offer["permission"] == OFFER["permission"]
     assert body["@id"] == "urn:uuid:3dd1add8-4d2d-469e-9634-8394a8836a88"
-    (distribution,) = body["distribution"]
-    assert distribution["format"] == "HttpData-PULL"
-    assert distribution["accessService"]["endpointURL"] == SPACE.endpoint_url
+    pull, push = body["distribution"]  # a dataset is pulled, or pushed to the consumer
+    assert (pull["format"], push["format"]) == ("HttpData-PULL", "HttpData-PUSH")
+    assert (
+        pull["accessService"]["endpointURL"]
+        == SPACE.endpoint_url
+        == push["accessService"]["endpointURL"]
+    )
 
 
 def test_offer_ids_are_stable_and_name_one_version_of_the_policy() -> None:

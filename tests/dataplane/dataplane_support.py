@@ -199,7 +199,12 @@ def open_plane(
         else list_api_product(platform, parties.provider.id, offer, backend_url)
     )
     parties = dataclasses.replace(parties, product_id=product_id)
-    tuned = {"dataplane_seal_seconds": 0, "dataplane_rate": 100_000, **settings}
+    tuned = {
+        "dataplane_seal_seconds": 0,
+        "dataplane_push_seconds": 0,  # tests drive the pusher themselves
+        "dataplane_rate": 100_000,
+        **settings,
+    }
     backend = Backend()
     with ExitStack() as stack:
         pair = stack.enter_context(open_pair(platform, tmp_path, parties, **tuned))

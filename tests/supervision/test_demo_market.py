@@ -59,7 +59,7 @@ def test_the_power_companys_index_is_a_pledged_asset(
 
 def test_every_listed_product_passed_compliance(demo: tuple[TestClient, dict[str, str]]) -> None:  # type: ignore[type-arg]
     listed = _get(demo, BANK, "/api/v1/catalog/search?type=product&limit=100&facets=false")["items"]
-    assert len(listed) == 5
+    assert len(listed) == 6  # five from the catalog seed, the power company's data element
     for hit in listed:
         status = _get(demo, BANK, f"/api/v1/compliance/products/{hit['id']}")
         assert status["status"] == "passed" and status["current"], hit["title"]
@@ -72,6 +72,6 @@ def test_the_dashboard_counts_the_demo(demo: tuple[TestClient, dict[str, str]]) 
         for r in next(t for t in board["tables"] if t["name"] == "registry")["rows"]
     }
     assert registry[("asset", "registered")] == 1
-    assert registry[("compliance", "passed")] == 5
+    assert registry[("compliance", "passed")] == 6
     assert registry[("pledge", "registered_fen")] == 300_000_000
-    assert board["headline"]["products_listed"] == 5
+    assert board["headline"]["products_listed"] == 6

@@ -103,3 +103,28 @@ def test_the_shell_says_what_is_wrong(pair: Pair, run: Any) -> None:
         "transfer.data_address_invalid",
     )
     fails_with(run("show", str(uuid.uuid4())), "transfer.not_found")
+
+
+def test_a_push_transfer_from_the_shell_carries_its_properties(pair: Pair, run: Any) -> None:
+    started = ok(
+        run(
+            "start",
+            "--agreement",
+            str(pair.agreement_id),
+            "--type",
+            "push",
+            "--endpoint",
+            "https://bank.dongou.example.cn/inbox",
+            "--property",
+            "authorization=Bearer sink=key",
+            "--property",
+            "format=jsonl",
+        )
+    )
+    assert started["transfer_type"] == "HttpData-PUSH" and started["state"] == "STARTED"
+    props = {p["name"]: p["value"] for p in started["data_address"]["endpointProperties"]}
+    assert props == {"authorization": "Bearer sink=key", "format": "jsonl"}
+    fails_with(
+        run("start", "--agreement", str(pair.agreement_id), "--property", "format=csv"),
+        "transfer.data_address_invalid",
+    )

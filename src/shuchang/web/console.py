@@ -43,6 +43,7 @@ from shuchang.web.participants import ParticipantPages
 from shuchang.web.settlement import SettlementPages
 from shuchang.web.supervision import SupervisionPages
 from shuchang.web.transfers import TransferPages
+from shuchang.web.usage import UsagePages
 
 HERE = Path(__file__).parent
 CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -106,6 +107,7 @@ PAGES = Router(
         ComputePages,
         ElementPages,
         PsiPages,
+        UsagePages,
     ],
     before_request=remember_language,
     exception_handlers={LoginRequired: to_login, ShuchangError: error_page},

@@ -67,6 +67,81 @@ TRANSFER_PAIRS: Final[dict[str, tuple[str, str]]] = {
     ),
     "transfer.complete_ok": ("传输已完成", "The transfer is completed"),
     "transfer.terminate_ok": ("传输已终止", "The transfer is terminated"),
+    "transfer.start_push": ("发起推送传输", "Start a push transfer"),
+    "transfer.push_hint": (
+        "提供方的连接器把数据集的每个部分以 PUT 请求推送到您登记的接收端，最后推送清单（含 "
+        "SHA-256 与 SM3 摘要）；全部被接收后传输自动完成。",
+        "The provider's connector PUTs each part of the dataset to the endpoint you register, "
+        "then the manifest (with SHA-256 and SM3 digests); once all are accepted the transfer "
+        "completes by itself.",
+    ),
+    "transfer.push_endpoint": ("接收端地址", "Receiving endpoint"),
+    "transfer.push_authorization": ("接收端鉴权头（Authorization）", "Authorization header"),
+    "transfer.requests": ("请求 / 推送次数", "Requests / pushes"),
+    "transfer.usage_line": (
+        "本平台已计量 {n} 次（其中拒绝 {denied} 次）",
+        "Metered here: {n} (denied: {denied})",
+    ),
+    "transfer.refresh_hint": (
+        "令牌过期前可随时向提供方申请新令牌（签名请求）；旧令牌到期失效。",
+        "Ask the provider for a new token at any time (a signed request); the old one runs out "
+        "at its expiry.",
+    ),
+    "transfer_do.refresh": ("刷新令牌", "Refresh the token"),
+    "transfer.refresh_ok": ("已从提供方获得新令牌", "A new token arrived from the provider"),
+    "push.title": ("推送任务", "Push job"),
+    "push.epoch": ("第几次开始", "Start (epoch)"),
+    "push.attempts": ("尝试次数", "Attempts"),
+    "push.units_done": ("已被接收的部分", "Parts accepted"),
+    "push.bytes_done": ("已推送字节", "Bytes pushed"),
+    "push.in_flight": ("正在发送", "being sent"),
+    "push.next_at": ("下次重试", "Next retry"),
+    "push.last_error": ("最近一次错误", "Last error"),
+    "push.hint": (
+        "失败后按 2、4、8…秒退避重试，次数用尽则提供方终止传输并说明原因；"
+        "暂停、完成或终止后推送在下一个数据块停止。",
+        "A failed attempt is retried after 2, 4, 8 … s; when the attempts are used up the "
+        "provider terminates the transfer with the reason. Suspending, completing or "
+        "terminating stops the push at the next chunk.",
+    ),
+    "push.waiting": (
+        "推送任务即将由数据面网关开始",
+        "The data-plane gateway will start the push shortly",
+    ),
+    "push_state.pending": ("等待中", "Waiting"),
+    "push_state.running": ("推送中", "Pushing"),
+    "push_state.done": ("已完成", "Done"),
+    "push_state.failed": ("已失败", "Failed"),
+    "push_state.stopped": ("已停止", "Stopped"),
+    "manifest.title": ("数据清单与摘要", "Manifest and digests"),
+    "manifest.hint": (
+        "文件按原样交付时附带 SHA-256 与 SM3 摘要（首次计算时已存证）；使用方可用 sha256sum、"
+        "gmssl sm3 或 shuchang pull 校验。",
+        "Files delivered as they are carry SHA-256 and SM3 digests (recorded as evidence when "
+        "first computed); check them with sha256sum, gmssl sm3 or shuchang pull.",
+    ),
+    "manifest.part": ("部分", "Part"),
+    "manifest.kind": ("类型", "Kind"),
+    "manifest.size": ("大小", "Size"),
+    "manifest.no_digest": ("数据表按页导出，摘要见推送清单", "Tables are exported page by page"),
+    "manifest_kind.file": ("文件", "File"),
+    "manifest_kind.table": ("数据表", "Table"),
+    "manifest_kind.api": ("接口", "API"),
+    "usage.title": ("用量（实时）", "Usage (live)"),
+    "usage.lead": (
+        "按合约计量的每次请求或推送：允许与拒绝次数、字节数；每几秒自动刷新。",
+        "Every metered request or push under this agreement: permitted and denied, bytes; "
+        "refreshed every few seconds.",
+    ),
+    "usage.requests": ("请求次数", "Requests"),
+    "usage.permitted": ("允许", "Permitted"),
+    "usage.denied": ("拒绝", "Denied"),
+    "usage.denied_n": ("拒绝 {n}", "{n} denied"),
+    "usage.bytes": ("字节数", "Bytes"),
+    "usage.view": ("统计粒度", "Granularity"),
+    "usage.by_hour": ("近 48 小时（按小时）", "Last 48 hours"),
+    "usage.by_day": ("按天", "By day"),
+    "usage.empty": ("暂无用量", "No usage yet"),
     "tstate.INITIAL": ("初始", "Initial"),
     "tstate.REQUESTED": ("已请求", "Requested"),
     "tstate.STARTED": ("传输中", "Started"),

@@ -20,12 +20,20 @@ from sqlalchemy.orm import Session
 from shuchang.domains import evidence
 from shuchang.domains.catalog import ProductOut
 from shuchang.domains.contracts import AgreementOut, find_agreement
+from shuchang.domains.dataplane import (
+    PushStatus,
+    TransferUsage,
+    dataset_manifest,
+    push_status,
+    transfer_usage,
+)
 from shuchang.domains.evidence import EvidenceEntry
 from shuchang.domains.participants import ParticipantOut
 from shuchang.domains.transfers import service, views
 from shuchang.domains.transfers.models import TransferProcess
 from shuchang.domains.transfers.schemas import TransferOut
 from shuchang.errors import ShuchangError
+from shuchang.platform import Platform
 from shuchang.settings import Settings
 from shuchang.web.catalog_views import actor_names, provider_names
 from shuchang.web.contract_views import SIDES, dataset_product
@@ -81,16 +89,28 @@ def _row(t: TransferOut, user: Viewer, local: uuid.UUID) -> TransferRow:
 class TransferList:
     rows: list[TransferRow]
     names: dict[uuid.UUID, ParticipantOut]
+    usage: dict[uuid.UUID, TransferUsage]
+    """Metered here so far, per transfer (the provider's side: where its gateway runs)."""
+    actions: dict[uuid.UUID, tuple[str, ...]]
+    """The buttons each row offers the viewer (its own side, through a working connector)."""
 
 
 def transfer_list(
-    session: Session, user: Viewer, state: str | None, agreement_id: uuid.UUID | None = None
+    session: Session,
+    user: Viewer,
+    state: str | None,
+    agreement_id: uuid.UUID | None = None,
+    *,
+    may_act: bool = False,
 ) -> TransferList:
     found = views.list_transfers(session, user.actor, state=state, agreement_id=agreement_id)
     locals_ = _locals(session, (t.id for t in found))
     rows = [_row(t, user, locals_[t.id]) for t in found]
     names = provider_names(session, [r.other for r in rows] + [r.local for r in rows])
-    return TransferList(rows, names)
+    actions = {
+        r.transfer.id: actions_for(r.transfer) for r in rows if may_act and user.is_self(r.local)
+    }
+    return TransferList(rows, names, transfer_usage(session, [t.id for t in found]), actions)
 
 
 @dataclass(frozen=True)
@@ -132,6 +152,13 @@ class TransferView:
     actions: tuple[str, ...]
     """The buttons shown: suspend, resume, complete, terminate (those that can succeed)."""
     connector_problem: ShuchangError | None
+    push: PushStatus | None = None
+    """The push job of a push transfer, on the provider's platform (where it runs)."""
+    manifest: list[dict[str, Any]] | None = None
+    """The dataset's parts with their digests, where this platform holds the data."""
+    may_refresh: bool = False
+    """The consumer of a STARTED pull transfer may fetch a new token now."""
+    usage: TransferUsage | None = None
 
     @property
     def endpoint(self) -> str | None:
@@ -150,8 +177,9 @@ def actions_for(t: TransferOut) -> tuple[str, ...]:
 
 
 def transfer_view(
-    session: Session, user: Viewer, transfer_id: uuid.UUID, settings: Settings
+    session: Session, user: Viewer, transfer_id: uuid.UUID, platform: Platform
 ) -> TransferView:
+    settings = platform.settings
     t = views.load(session, user.actor, transfer_id)
     out = views.transfer_out(session, user.actor, t)
     row = _row(out, user, t.local_participant_id)
@@ -177,6 +205,16 @@ def transfer_view(
         log=evidence_log(session, user, history),
         actions=actions_for(out) if is_local and problem is None else (),
         connector_problem=problem,
+        push=push_status(session, t.id, settings.dataplane_push_attempts)
+        if t.transfer_type == "HttpData-PUSH"
+        else None,
+        manifest=dataset_manifest(platform, t.agreement_id) if t.role == "provider" else None,
+        may_refresh=is_local
+        and problem is None
+        and t.role == "consumer"
+        and t.transfer_type == "HttpData-PULL"
+        and t.state == "STARTED",
+        usage=transfer_usage(session, [t.id]).get(t.id),
     )
 
 
@@ -192,8 +230,9 @@ class AgreementTransfers:
 def agreement_transfers(
     session: Session, user: Viewer, agreement: AgreementOut, settings: Settings
 ) -> AgreementTransfers:
-    found = transfer_list(session, user, None, agreement.id)
+    party = user.is_self(agreement.consumer_id) or user.is_self(agreement.provider_id)
+    problem = connector_problem(session, settings, user) if party else None
+    found = transfer_list(session, user, None, agreement.id, may_act=party and problem is None)
     consumer = user.role == "consumer" and user.is_self(agreement.consumer_id)
     wanted = consumer and agreement.status == "active"
-    problem = connector_problem(session, settings, user) if wanted else None
-    return AgreementTransfers(found, wanted and problem is None, problem)
+    return AgreementTransfers(found, wanted and problem is None, problem if wanted else None)

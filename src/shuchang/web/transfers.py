@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
@@ -21,11 +22,11 @@ from litestar.response import Redirect, Template
 from shuchang.domains.contracts import Connector
 from shuchang.domains.transfers import service
 from shuchang.domains.transfers.process import Outbound
-from shuchang.domains.transfers.schemas import StartTransfer
-from shuchang.errors import ShuchangError
+from shuchang.domains.transfers.schemas import PushAddress, StartTransfer
+from shuchang.errors import ShuchangError, ValidationFailed
 from shuchang.http import platform_of
 from shuchang.web.contract_views import parse_termination
-from shuchang.web.forms import text
+from shuchang.web.forms import explain, text
 from shuchang.web.i18n import translate
 from shuchang.web.pages import Req, check_csrf, flash, flash_error, redirect, render, viewer
 from shuchang.web.transfer_views import STATES, transfer_list, transfer_view
@@ -78,7 +79,7 @@ class TransferPages(Controller):
 
     @post("/", sync_to_thread=True, status_code=303)
     def start(self, request: Req, data: Form) -> Redirect:
-        """The consumer starts a pull transfer under one of its agreements (from its page)."""
+        """The consumer starts a pull (or push) transfer under one of its agreements."""
         check_csrf(request, data)
         try:
             agreement_id = uuid.UUID(text(data, "agreement_id"))
@@ -87,10 +88,11 @@ class TransferPages(Controller):
         back = f"/console/contracts/agreements/{agreement_id}"
         platform = platform_of(request)
         try:
+            asked = _start_request(agreement_id, data)
             with platform.unit() as s:
                 user = viewer(s, request, allow_inactive=False)
                 outbound, connector = service.start_transfer(
-                    s, platform.settings, user.actor, StartTransfer(agreement_id=agreement_id)
+                    s, platform.settings, user.actor, asked
                 )
         except ShuchangError as exc:
             flash_error(request, exc)
@@ -104,7 +106,7 @@ class TransferPages(Controller):
         platform = platform_of(request)
         with platform.unit(write=False) as s:
             user = viewer(s, request, allow_inactive=False)
-            view = transfer_view(s, user, transfer_id, platform.settings)
+            view = transfer_view(s, user, transfer_id, platform)
         return render(request, "transfers/detail.html", user=user, view=view)
 
     @post("/{transfer_id:uuid}/{action:str}", sync_to_thread=True, status_code=303)
@@ -113,7 +115,9 @@ class TransferPages(Controller):
     ) -> Redirect:
         """Suspend, resume, complete or terminate this side (``service.act``, as the API)."""
         check_csrf(request, data)
-        path = f"/console/transfers/{transfer_id}"
+        path = _back(data) or f"/console/transfers/{transfer_id}"
+        if action == "refresh":
+            return self._refresh(request, transfer_id, path)
         chosen = ACTIONS.get(action)
         if chosen is None:
             return redirect(path)
@@ -132,3 +136,48 @@ class TransferPages(Controller):
         done = "resume_requested" if action == "resume" and role == "consumer" else action
         _say(request, f"transfer.{done}_ok")
         return _then_deliver(request, path, outbound, connector)
+
+    def _refresh(self, request: Req, transfer_id: uuid.UUID, path: str) -> Redirect:
+        """The consumer fetches a new pull token from the provider now (a signed request)."""
+        platform = platform_of(request)
+        try:
+            with platform.unit(write=False) as s:
+                user = viewer(s, request, allow_inactive=False)
+            service.refresh_token(
+                platform.unit, platform.transport, platform.settings, user.actor, transfer_id
+            )
+        except ShuchangError as exc:
+            flash_error(request, exc)
+            return redirect(path)
+        _say(request, "transfer.refresh_ok")
+        return redirect(path)
+
+
+def _back(data: Form) -> str | None:
+    """Where a button on another page (the agreement's) asks to go back to."""
+    back = text(data, "back")
+    if back.startswith("/console/contracts/agreements/") and "//" not in back:
+        return back
+    return None
+
+
+def _start_request(agreement_id: uuid.UUID, data: Form) -> StartTransfer:
+    """A pull transfer, or a push transfer to the endpoint (and auth header) the form gives."""
+    if text(data, "transfer_type") != "push":
+        return StartTransfer(agreement_id=agreement_id)
+    auth = text(data, "authorization")
+    address = {
+        "endpoint": text(data, "endpoint"),
+        "properties": {"authorization": auth} if auth else {},
+    }
+    try:
+        return StartTransfer(
+            agreement_id=agreement_id,
+            transfer_type="HttpData-PUSH",
+            data_address=msgspec.convert(address, PushAddress),
+        )
+    except msgspec.ValidationError as exc:
+        field, message = explain(exc)
+        raise ValidationFailed(
+            message.en, message.zh, code="transfer.data_address_invalid", field=field
+        ) from exc

@@ -30,9 +30,12 @@ product kind           ``urn:shuchang:kind:<dataset|api|data_element|compute_onl
 =====================  =====================================================================
 
 Distribution formats: ``HttpData-PULL`` (dataset, data element and API products: the consumer
-pulls through the connector with a short-lived token) and ``Shuchang-Compute`` (compute-only
-products, 可用不可见: the consumer submits approved computations that run where the data is;
-no copy is ever handed out, so such a product has no ``HttpData-PULL`` distribution).
+pulls through the connector with a short-lived token), ``HttpData-PUSH`` (dataset and data
+element products: the provider's connector sends each part to an endpoint the consumer
+registers; an API product is served per request and is not pushed) and ``Shuchang-Compute``
+(compute-only products, 可用不可见: the consumer submits approved computations that run where
+the data is; no copy is ever handed out, so such a product has no ``HttpData-*``
+distribution).
 """
 
 from __future__ import annotations
@@ -47,9 +50,9 @@ from typing import Any
 
 JSON = dict[str, Any]
 FORMATS = {
-    "dataset": ("HttpData-PULL",),
+    "dataset": ("HttpData-PULL", "HttpData-PUSH"),
     "api": ("HttpData-PULL",),
-    "data_element": ("HttpData-PULL",),
+    "data_element": ("HttpData-PULL", "HttpData-PUSH"),
     "compute_only": ("Shuchang-Compute",),
 }
 # Fixed namespace of the uuid5 identifiers above (any change renames every offer and catalog).

@@ -11,6 +11,7 @@ import click
 from shuchang.clikit import emit, problems_exit, unit
 from shuchang.domains.dataplane import metering, sealing
 from shuchang.domains.dataplane.gateway import IN_FLIGHT_MARGIN, audience_of, connector_keys
+from shuchang.domains.dataplane.push_cli import push
 from shuchang.platform import Platform
 from shuchang.settings import Settings
 
@@ -59,6 +60,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         workers=workers or settings.workers,
         log_access=False,
     ).serve()
+
+
+dataplane.add_command(push)
 
 
 @dataplane.command()

@@ -90,10 +90,10 @@ def _part_id(suffix: str) -> tuple[str, uuid.UUID | None]:
 class Datasets:
     """The dataset side of one gateway: its data sources, digests and reflected tables."""
 
-    def __init__(self, platform: Platform, offerings: Offerings) -> None:
+    def __init__(self, platform: Platform, offerings: Offerings | None = None) -> None:
         self.platform = platform
         self.sources = DataSources.of(platform.settings)
-        self.offerings = offerings
+        self.offerings = offerings or Offerings()  # the gateway shares its own
         self.digests = DigestCache()
         self.tables = tables.Reflected()
 
@@ -155,9 +155,7 @@ class Datasets:
 
     # ---- files ---------------------------------------------------------------------------
 
-    def _file_facts(
-        self, part: SourcePart
-    ) -> tuple[Path, Content, Digests, tuple[str, ...] | None]:
+    def file_facts(self, part: SourcePart) -> tuple[Path, Content, Digests, tuple[str, ...] | None]:
         location = part.location
         real = self.sources.file(str(location.get("path", "")))
         content = Content.of(str(location["path"]), os.stat(real))
@@ -166,7 +164,7 @@ class Datasets:
         return real, content, digests, files.columns_of(real, fmt)
 
     async def _file(self, claims: TokenClaims, ask: Ask, part: SourcePart) -> Served:
-        real, content, digests, columns = await anyio.to_thread.run_sync(self._file_facts, part)
+        real, content, digests, columns = await anyio.to_thread.run_sync(self.file_facts, part)
         fmt = str(part.location.get("format", "other"))
         span = files.wanted_range(dict(ask.headers), content.size, digests.etag)
         length = span.length if span else content.size
@@ -181,7 +179,7 @@ class Datasets:
         )
         admission = await self.admit(claims, req)
         settle = Settle(admission.copy_id, length if admission.copy_id is not None else 0)
-        extra = [NO_STORE, _attachment(real.name), *_remaining(admission.decision)]
+        extra = [NO_STORE, attachment(real.name), *_remaining(admission.decision)]
         if admission.keep is None:
             reply = files.raw_file(
                 real,
@@ -200,7 +198,7 @@ class Datasets:
 
     # ---- tables --------------------------------------------------------------------------
 
-    def _table_facts(self, part: SourcePart) -> tuple[Any, Any]:
+    def table_facts(self, part: SourcePart) -> tuple[Any, Any]:
         location = part.location
         connection = str(location.get("connection", "default"))
         engine = self.sources.engine(connection)
@@ -210,7 +208,7 @@ class Datasets:
         fmt = tables.choose_format(_param(ask.query, "format"), ask.headers.get("accept"))
         limit = tables.parse_limit(_param(ask.query, "limit"))
         after = _param(ask.query, "after")
-        engine, table = await anyio.to_thread.run_sync(self._table_facts, part)
+        engine, table = await anyio.to_thread.run_sync(self.table_facts, part)
         columns = tuple(c.name for c in table.columns)
         if after is not None:  # a bad cursor is refused before anything is counted
             tables.check_cursor(table, after)
@@ -228,7 +226,7 @@ class Datasets:
         name = str(part.location["table"]).rsplit(".", 1)[-1]
         reply.headers += [
             NO_STORE,
-            _attachment(f"{name}.{fmt}"),
+            attachment(f"{name}.{fmt}"),
             ("x-shuchang-columns", ",".join(query.columns)),
             *_remaining(admission.decision),
         ]
@@ -253,13 +251,13 @@ class Datasets:
             counts=False,
         )
         admission = await self.admit(claims, req)
-        parts = [await anyio.to_thread.run_sync(self._describe, p) for p in offering.parts]
+        parts = [await anyio.to_thread.run_sync(self.describe, p) for p in offering.parts]
         body = msgspec.json.encode({"agreement_id": str(claims.agreement_id), "parts": parts})
         reply = Streamed(200, [("content-type", "application/json"), NO_STORE], length=len(body))
         reply.chunks = _once(body)
         return Served(reply, admission.record_id, Settle())
 
-    def _describe(self, part: SourcePart) -> dict[str, Any]:
+    def describe(self, part: SourcePart) -> dict[str, Any]:
         kind = part.location.get("type")
         entry: dict[str, Any] = {
             "resource_id": str(part.resource_id),
@@ -268,7 +266,7 @@ class Datasets:
             "href": f"/data/{part.resource_id}",
         }
         if kind == "file":
-            _, content, digests, _ = self._file_facts(part)
+            _, content, digests, _ = self.file_facts(part)
             entry.update(
                 kind="file",
                 format=part.location.get("format", "other"),
@@ -298,7 +296,7 @@ async def _once(body: bytes) -> Any:
     yield body
 
 
-def _attachment(name: str) -> tuple[str, str]:
+def attachment(name: str) -> tuple[str, str]:
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "")
     return (
         "content-disposition",

@@ -55,9 +55,15 @@ class DownloadCopy(Base):
 
 class PushJob(Base):
     """Sending a push transfer's data to the consumer's endpoint (推送任务), once per start
-    (``epoch``). ``state``: ``pending`` → ``running`` (leased until ``lease_until``) →
-    ``done`` | ``failed`` | ``stopped``; a lease that runs out (the pusher died) makes the job
-    ``pending`` again, and its next attempt starts over."""
+    (``epoch``). ``state``: ``pending`` → ``running`` (leased by ``owner`` until
+    ``lease_until``) → ``done`` | ``failed`` | ``stopped``; a lease that runs out (the pusher
+    died) lets another pusher take the job over, closing the dead attempt's record first.
+
+    ``progress`` is one entry per unit (a file part, or a page of a table part): the record
+    that paid for it (``paid``; a retry does not count again), whether the consumer's endpoint
+    accepted it (``done``; not sent again) and its size and digests. ``record_id`` is the usage
+    record of the unit in flight and ``sent`` the bytes of it sent so far (written with every
+    chunk, as the lease is renewed)."""
 
     __tablename__ = "dataplane_push_jobs"
     __table_args__ = (
@@ -75,3 +81,7 @@ class PushJob(Base):
     last_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -43,6 +43,7 @@ from shuchang.domains.dataplane.errors import (
     RateLimited,
     UnknownRoute,
 )
+from shuchang.domains.dataplane.push import push_loop
 from shuchang.domains.dataplane.ratelimit import RateLimiter
 from shuchang.domains.dataplane.schemas import BatchOut
 from shuchang.domains.dataplane.service import Admission, DataRequest, Targets
@@ -215,6 +216,7 @@ class Gateway:
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._seal_loop)
+                tg.start_soon(push_loop, self.platform, self.datasets)
                 yield self
                 tg.cancel_scope.cancel()
         finally:

@@ -87,10 +87,20 @@ def show(transfer_id: uuid.UUID) -> None:
 @click.option("--agreement", "agreement_id", type=click.UUID, required=True)
 @click.option("--type", "kind", type=click.Choice(sorted(TYPES)), default="pull", show_default=True)
 @click.option("--endpoint", help="Push only: the http(s) URL the provider sends data to.")
+@click.option(
+    "--property",
+    "properties",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Push only: what the provider must send, e.g. authorization='Bearer …' or format=jsonl.",
+)
 @problems_exit
-def start(agreement_id: uuid.UUID, kind: str, endpoint: str | None) -> None:
+def start(
+    agreement_id: uuid.UUID, kind: str, endpoint: str | None, properties: tuple[str, ...]
+) -> None:
     """Ask the agreement's provider to start a transfer (this connector is the consumer)."""
-    if (kind == "push") != (endpoint is not None):
+    pairs = dict(p.partition("=")[::2] for p in properties)
+    if (kind == "push") != (endpoint is not None) or (pairs and kind != "push"):
         raise ValidationFailed(
             "--endpoint is required for push and not allowed for pull",
             "推送方式须给出 --endpoint，拉取方式不得给出",
@@ -100,7 +110,7 @@ def start(agreement_id: uuid.UUID, kind: str, endpoint: str | None) -> None:
     data = StartTransfer(
         agreement_id=agreement_id,
         transfer_type=TYPES[kind],  # type: ignore[arg-type]
-        data_address=PushAddress(endpoint=endpoint) if endpoint else None,
+        data_address=PushAddress(endpoint=endpoint, properties=pairs) if endpoint else None,
     )
     with _platform() as platform:
         with platform.unit() as s:

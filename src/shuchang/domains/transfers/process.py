@@ -267,8 +267,10 @@ def check_provider_terms(
     agreement: AgreementOut,
     connector: Connector,
     t: TransferProcess | None = None,
+    transfer_type: str | None = None,
 ) -> None:
-    """What only the provider knows: the product is still listed, the consumer still active."""
+    """What only the provider knows: the product is still listed, the consumer still active,
+    and it can be delivered this way (an API product is served per request: pull only)."""
     consumer = find(session, agreement.consumer_id)
     if consumer is None or consumer.status != "active" or "consumer" not in consumer.roles:
         _refuse(
@@ -292,6 +294,16 @@ def check_provider_terms(
             "dsp.format_unsupported",
             "A compute-only product is not delivered by transfer",
             "可用不可见（仅计算）产品不提供数据传输",
+            t,
+            400,
+        )
+    if listed.kind == "api" and (transfer_type or (t.transfer_type if t else None)) == (
+        messages.PUSH
+    ):
+        _refuse(
+            "dsp.format_unsupported",
+            "An API product is served per request through the gateway: use HttpData-PULL",
+            "接口服务类产品按次经网关调用，只支持拉取方式（HttpData-PULL）",
             t,
             400,
         )

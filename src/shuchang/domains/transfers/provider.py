@@ -67,7 +67,7 @@ def _checked_request(
         provider_id=connector.participant.id,
         consumer_id=sender.participant_id,
     )
-    check_provider_terms(session, agreement, connector)
+    check_provider_terms(session, agreement, connector, transfer_type=msg.get("format"))
     callback = msg["callbackAddress"].rstrip("/")
     if callback not in connector_urls(session, sender.participant_id):
         raise TransferProblem(
