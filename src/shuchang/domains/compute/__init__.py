@@ -11,6 +11,7 @@ debited: the caller settles the budget, as :mod:`.execution` does for jobs) and
 :func:`restriction` (a PSI session's intersection kept at the provider, as a filter).
 """
 
+from shuchang.domains.compute.billing import JobUsage, period_jobs
 from shuchang.domains.compute.execution import compute_release
 from shuchang.domains.compute.materialise import Materialised, materialise
 from shuchang.domains.compute.plan import Catalogue, Plan
@@ -30,6 +31,7 @@ from shuchang.domains.compute.sqlcheck import validate as validate_query
 
 __all__ = [
     "Catalogue",
+    "JobUsage",
     "Loaded",
     "Materialised",
     "Outcome",
@@ -42,6 +44,7 @@ __all__ = [
     "compute_release",
     "load_profile",
     "materialise",
+    "period_jobs",
     "restriction",
     "shared_sandbox",
     "validate_query",

@@ -1,10 +1,10 @@
 """Meters (计量来源): where billable uses come from, each counted in the database.
 
 A meter turns one period's metered uses into quantities per agreement (``{"call": n,
-"row": m}``) plus what it did not bill and why. Today there is one, the data plane's usage
-records (API requests; file and table downloads write records of the same shape). Another
-kind of metered use — compute jobs, say — is a second :class:`Meter` in :data:`METERS`
-counting a unit of its own (``"job"``); pricing bills whatever unit a price model names.
+"row": m}``) plus what it did not bill and why. There are two: the data plane's usage
+records (API requests, file and table downloads, pushes) and compute jobs (a released
+computation is one ``"call"`` of a compute-only product; its rows never leave, so it has no
+``"row"``). Pricing bills whatever unit a price model names.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from shuchang.domains import dataplane
+from shuchang.domains import compute, dataplane
 from shuchang.domains.settlement.periods import Period
 
 
@@ -85,7 +85,35 @@ class DataplaneMeter:
         }
 
 
-METERS: tuple[Meter, ...] = (DataplaneMeter(),)
+class ComputeMeter:
+    """Computations under compute-only agreements: a released job is a call; answers from the
+    cache are free; failed and cancelled jobs are reported, not billed."""
+
+    name = "compute"
+
+    def usage(
+        self,
+        session: Session,
+        period: Period,
+        agreements: Select[Any] | None = None,
+        excluding: Select[Any] | None = None,
+    ) -> dict[uuid.UUID, Metered]:
+        found = compute.period_jobs(
+            session, period.start, period.end, agreements=agreements, excluding=excluding
+        )
+        return {
+            a: Metered(
+                self.name,
+                a,
+                u.jobs,
+                {"call": u.released},
+                error_status=u.failed + u.cancelled,
+            )
+            for a, u in found.items()
+        }
+
+
+METERS: tuple[Meter, ...] = (DataplaneMeter(), ComputeMeter())
 
 
 def usage(
