@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from litestar import Litestar, Request, get
@@ -93,4 +94,17 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         debug=False,
     )
     app.state.platform = platform
+    return app
+
+
+def serve_app() -> Litestar:
+    """The app a ``shuchang serve`` worker runs: :func:`create_app`, then ``gc.freeze()``.
+
+    Everything alive once the app is built (modules, routes, the mapper registry, compiled
+    policies) lives as long as the process; freezing it keeps the collector's full passes
+    from walking it again every few thousand allocations (a quarter of a bulk import's CPU).
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app

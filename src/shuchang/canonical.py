@@ -74,3 +74,8 @@ def canonical_json_of_plain(value: Any) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode()
+
+
+def digest_of_plain(value: Any) -> str:
+    """Hex SHA-256 of :func:`canonical_json_of_plain` (same digest, for plain shapes only)."""
+    return hashlib.sha256(canonical_json_of_plain(value)).hexdigest()

@@ -85,7 +85,7 @@ def serve(host: str | None, port: int | None, workers: int | None, demo: bool) -
         f"Shuchang 数场 {__version__}: console http://{host}:{port}/console/  API docs http://{host}:{port}/docs"
     )
     Granian(
-        "shuchang.app:create_app",
+        "shuchang.app:serve_app",
         factory=True,
         interface=Interfaces.ASGI,
         address=host,

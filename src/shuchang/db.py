@@ -77,6 +77,11 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
+def row_values(obj: Base) -> dict[str, Any]:
+    """A mapped object's column values by attribute name."""
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -106,7 +106,7 @@ def import_resources(
     if actor.role != "system":
         require(actor, "provider")  # a permission problem, not a bad row
     now = utcnow()
-    built: list[tuple[Resource, ResourceVersion]] = []
+    built: list[tuple[dict[str, Any], dict[str, Any]]] = []
     errors: list[ImportRowError] = []
     for index, row in enumerate(rows, start=1):
         try:
@@ -124,25 +124,24 @@ def import_resources(
         )
     _write(session, actor, built)
     return ImportReport(
-        imported=len(built), rejected=len(errors), errors=errors, ids=[r.id for r, _ in built]
+        imported=len(built), rejected=len(errors), errors=errors, ids=[r["id"] for r, _ in built]
     )
 
 
-def _columns(obj: Any) -> dict[str, Any]:
-    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
-
-
-def _write(session: Session, actor: Actor, built: list[tuple[Resource, ResourceVersion]]) -> None:
+def _write(
+    session: Session, actor: Actor, built: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
     if not built:
         return
-    session.execute(insert(table_of(Resource)), [_columns(r) for r, _ in built])
-    session.execute(insert(table_of(ResourceVersion)), [_columns(v) for _, v in built])
-    search.index(session, [resources.entry_for(r, v) for r, v in built])
+    session.execute(insert(table_of(Resource)), [r for r, _ in built])
+    session.execute(insert(table_of(ResourceVersion)), [v for _, v in built])
+    search.index(session, [resources.entry_of(r, v) for r, v in built], fresh=True)
     evidence.record_many(
         session,
         actor.ref,
         [
-            ("resource.registered", f"resource:{r.id}", resources.evidence_payload(v))
+            ("resource.registered", f"resource:{r['id']}", resources.evidence_payload(v))
             for r, v in built
         ],
+        plain=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shuchang.db import utcnow
+from shuchang.db import row_values, utcnow
 from shuchang.domains import evidence
 from shuchang.domains.catalog import search
 from shuchang.domains.catalog.models import Resource, ResourceVersion
@@ -87,108 +88,119 @@ def _provider(session: Session, actor: Actor, data: ResourceIn) -> uuid.UUID:
     return actor.participant_id
 
 
-def _version_row(
+def version_values(
     resource_id: uuid.UUID, version: int, data: ResourceIn, actor: Actor, now: datetime
-) -> ResourceVersion:
-    return ResourceVersion(
-        resource_id=resource_id,
-        version=version,
-        title=data.title,
-        title_en=data.title_en,
-        description=data.description,
-        description_en=data.description_en,
-        fields=msgspec.to_builtins(data.fields),
-        source=data.source,
-        legal_basis=data.legal_basis,
-        update_frequency=data.update_frequency,
-        regions=list(data.regions),
-        temporal_start=data.temporal_start,
-        temporal_end=data.temporal_end,
-        tags=sorted(set(data.tags)),
-        industry=data.industry,
-        classification=data.classification,
-        personal_info=data.personal_info,
-        sensitive_personal_info=data.sensitive_personal_info,
-        location=msgspec.to_builtins(data.location),
-        created_at=now,
-        created_by=actor.ref,
+) -> dict[str, Any]:
+    """The columns of a ResourceVersion row (plain values: bulk import inserts them as is)."""
+    return {
+        "resource_id": resource_id,
+        "version": version,
+        "title": data.title,
+        "title_en": data.title_en,
+        "description": data.description,
+        "description_en": data.description_en,
+        "fields": msgspec.to_builtins(data.fields),
+        "source": data.source,
+        "legal_basis": data.legal_basis,
+        "update_frequency": data.update_frequency,
+        "regions": list(data.regions),
+        "temporal_start": data.temporal_start,
+        "temporal_end": data.temporal_end,
+        "tags": sorted(set(data.tags)),
+        "industry": data.industry,
+        "classification": data.classification,
+        "personal_info": data.personal_info,
+        "sensitive_personal_info": data.sensitive_personal_info,
+        "location": msgspec.to_builtins(data.location),
+        "created_at": now,
+        "created_by": actor.ref,
+    }
+
+
+def entry_of(resource: Mapping[str, Any], v: Mapping[str, Any]) -> search.EntryData:
+    """Index data of a resource's current version (both as column values).
+
+    Core data stays out of the public view.
+    """
+    # Short, telling text first: the index keeps the first MAX_TERMS terms of a wide schema.
+    fields = v["fields"]
+    texts = (
+        v["title"],
+        v["title_en"],
+        " ".join(v["tags"]),
+        " ".join(f["name"] for f in fields),
+        v["description"],
+        v["description_en"],
+        " ".join(f.get("description", "") for f in fields),
+    )
+    return search.EntryData(
+        doc_type="resource",
+        doc_id=resource["id"],
+        provider_id=resource["provider_id"],
+        visible=v["classification"] != "core" and resource["status"] == "active",
+        title=v["title"],
+        summary=v["description"][:300],
+        kind=None,
+        classification=v["classification"],
+        industries=[v["industry"]],
+        regions=list(v["regions"]),
+        price_fen=None,
+        price_model=None,
+        price_period=None,
+        tags=list(v["tags"]),
+        body=index_text(*texts),
+        chars=index_chars(*texts),
+        updated_at=resource["updated_at"],
     )
 
 
 def entry_for(resource: Resource, v: ResourceVersion) -> search.EntryData:
-    """Index data of a resource's current version. Core data stays out of the public view."""
-    # Short, telling text first: the index keeps the first MAX_TERMS terms of a wide schema.
-    texts = (
-        v.title,
-        v.title_en,
-        " ".join(v.tags),
-        " ".join(f["name"] for f in v.fields),
-        v.description,
-        v.description_en,
-        " ".join(f.get("description", "") for f in v.fields),
-    )
-    return search.EntryData(
-        doc_type="resource",
-        doc_id=resource.id,
-        provider_id=resource.provider_id,
-        visible=v.classification != "core" and resource.status == "active",
-        title=v.title,
-        summary=v.description[:300],
-        kind=None,
-        classification=v.classification,
-        industries=[v.industry],
-        regions=list(v.regions),
-        price_fen=None,
-        price_model=None,
-        price_period=None,
-        tags=list(v.tags),
-        body=index_text(*texts),
-        chars=index_chars(*texts),
-        updated_at=resource.updated_at,
-    )
+    return entry_of(row_values(resource), row_values(v))
 
 
-def evidence_payload(v: ResourceVersion) -> dict[str, Any]:
+def evidence_payload(v: Mapping[str, Any]) -> dict[str, Any]:
+    """What the log says about a version: a plain shape (strings, integers, booleans)."""
     return {
-        "version": v.version,
-        "title": v.title,
-        "classification": v.classification,
-        "personal_info": v.personal_info,
-        "sensitive_personal_info": v.sensitive_personal_info,
-        "fields": [f["name"] for f in v.fields],
+        "version": v["version"],
+        "title": v["title"],
+        "classification": v["classification"],
+        "personal_info": v["personal_info"],
+        "sensitive_personal_info": v["sensitive_personal_info"],
+        "fields": [f["name"] for f in v["fields"]],
     }
 
 
 def build(
     session: Session, actor: Actor, data: ResourceIn, now: datetime
-) -> tuple[Resource, ResourceVersion]:
-    """Validate and construct (not yet add) a new resource and its first version."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate a new resource; its row and its first version's row as column values."""
     check_consistency(data)
     provider_id = _provider(session, actor, data)
-    resource = Resource(
-        id=uuid.uuid4(),
-        provider_id=provider_id,
-        version=1,
-        status="active",
-        created_at=now,
-        updated_at=now,
-    )
-    return resource, _version_row(resource.id, 1, data, actor, now)
+    resource = {
+        "id": uuid.uuid4(),
+        "provider_id": provider_id,
+        "version": 1,
+        "status": "active",
+        "created_at": now,
+        "updated_at": now,
+    }
+    return resource, version_values(resource["id"], 1, data, actor, now)
 
 
 def register(session: Session, actor: Actor, data: ResourceIn) -> ResourceOut:
     now = utcnow()
-    resource, version = build(session, actor, data, now)
+    values, version_columns = build(session, actor, data, now)
+    resource, version = Resource(**values), ResourceVersion(**version_columns)
     session.add(resource)
     session.flush()
     session.add(version)
-    search.index(session, [entry_for(resource, version)])
+    search.index(session, [entry_of(values, version_columns)], fresh=True)
     evidence.record(
         session,
         "resource.registered",
         f"resource:{resource.id}",
         actor.ref,
-        evidence_payload(version),
+        evidence_payload(version_columns),
     )
     return to_out(resource, version, show_location=True)
 
@@ -213,11 +225,12 @@ def revise(session: Session, actor: Actor, resource_id: uuid.UUID, data: Resourc
     now = utcnow()
     resource.version += 1
     resource.updated_at = now
-    version = _version_row(resource.id, resource.version, data, actor, now)
+    columns = version_values(resource.id, resource.version, data, actor, now)
+    version = ResourceVersion(**columns)
     session.add(version)
-    search.index(session, [entry_for(resource, version)])
+    search.index(session, [entry_of(row_values(resource), columns)])
     evidence.record(
-        session, "resource.revised", f"resource:{resource.id}", actor.ref, evidence_payload(version)
+        session, "resource.revised", f"resource:{resource.id}", actor.ref, evidence_payload(columns)
     )
     return to_out(resource, version, show_location=True)
 

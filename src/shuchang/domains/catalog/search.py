@@ -138,13 +138,20 @@ def _body(data: EntryData) -> str:
     return " ".join([data.body, *filters])
 
 
-def index(session: Session, entries: list[EntryData]) -> None:
-    """Insert or replace the index entries of these documents (one batch, one transaction)."""
+def index(session: Session, entries: list[EntryData], *, fresh: bool = False) -> None:
+    """Insert or replace the index entries of these documents (one batch, one transaction).
+
+    ``fresh``: the documents were created in this transaction, so none has an entry yet.
+    """
     if not entries:
         return
-    stale = list(
-        session.scalars(
-            select(CatalogEntry.id).where(CatalogEntry.doc_id.in_([e.doc_id for e in entries]))
+    stale = (
+        []
+        if fresh
+        else list(
+            session.scalars(
+                select(CatalogEntry.id).where(CatalogEntry.doc_id.in_([e.doc_id for e in entries]))
+            )
         )
     )
     if stale:

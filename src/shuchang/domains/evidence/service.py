@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from shuchang.canonical import digest
-from shuchang.db import utcnow
+from shuchang.canonical import digest, digest_of_plain
+from shuchang.db import table_of, utcnow
 from shuchang.domains.evidence.models import OutboxEntry, PendingEntry
 from shuchang.domains.evidence.schemas import EvidenceEntry
 
@@ -45,29 +45,37 @@ def record(session: Session, kind: str, subject: str, actor: str, payload: dict[
 
 
 def record_many(
-    session: Session, actor: str, entries: list[tuple[str, str, dict[str, Any]]]
+    session: Session,
+    actor: str,
+    entries: list[tuple[str, str, dict[str, Any]]],
+    *,
+    plain: bool = False,
 ) -> list[int]:
-    """Append many ``(kind, subject, payload)`` rows by one actor in one round trip (bulk work)."""
+    """Append many ``(kind, subject, payload)`` rows by one actor in one round trip (bulk work).
+
+    ``plain``: the caller built every payload from a plain shape (see
+    :func:`shuchang.canonical.canonical_json_of_plain`), so the C encoder may digest them.
+    """
     if not entries:
         return []
     now = utcnow()
+    hashed = digest_of_plain if plain else digest
     rows = [
         {
             "kind": k,
             "subject": s,
             "actor": actor,
             "payload": p,
-            "payload_digest": digest(p),
+            "payload_digest": hashed(p),
             "recorded_at": now,
         }
         for k, s, p in entries
     ]
+    outbox = table_of(OutboxEntry)
     ids = list(
-        session.scalars(
-            insert(OutboxEntry).returning(OutboxEntry.id, sort_by_parameter_order=True), rows
-        )
+        session.scalars(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows)
     )
-    session.execute(insert(PendingEntry), [{"outbox_id": i} for i in ids])
+    session.execute(insert(table_of(PendingEntry)), [{"outbox_id": i} for i in ids])
     return ids
 
 
