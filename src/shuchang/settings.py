@@ -49,11 +49,13 @@ class Settings:
     workers: int = 1
     """Server worker processes for `shuchang serve` (use the core count on PostgreSQL)."""
 
-    threads: int = 40
-    """Threads per worker that run blocking request handlers (database work); 40 is anyio's
-    default. Measured at 32 connections on 2 cores (benchmarks/contracts_decisions_http.py,
-    SQLite, 2 workers): 8 and 40 threads cost the same CPU per request and 40 served 30 % more;
-    lower it when the database pool (10 + 10 overflow per worker) is the limit."""
+    threads: int = 8
+    """Threads per worker that run blocking request handlers (database writes, and reads on
+    PostgreSQL; SQLite reads run on the event loop). Before this setting sized Litestar's
+    pool, handlers ran on the loop's default of 6 threads. Measured on 2 cores, 32
+    connections, catalog lookups through the pool on SQLite: 2 threads 913, 6 threads
+    1,065, 40 threads 1,456 µs of server CPU per request (more threads, more GIL hand-offs);
+    raise it for PostgreSQL when handlers wait on the network rather than the CPU."""
 
     secret_key: str = ""
     """Secret for console session cookies (32+ characters). Empty: derived per database file,

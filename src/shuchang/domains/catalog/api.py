@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
+from sqlalchemy.orm import Session
 
 from shuchang.domains import compliance
 from shuchang.domains.catalog import bulk, products, resources, search
@@ -39,15 +40,16 @@ class ResourceController(Controller):
         with platform_of(request).unit() as s:
             return resources.register(s, actor_of(s, request), data)
 
-    @get("/{resource_id:uuid}", sync_to_thread=True)
-    def lookup(
+    @get("/{resource_id:uuid}")
+    async def lookup(
         self,
         request: Req,
         resource_id: FromPath[uuid.UUID],
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> ResourceOut:
-        with platform_of(request).unit(write=False) as s:
-            return resources.get(s, actor_of(s, request), resource_id, version)
+        return await platform_of(request).read(
+            lambda s: resources.get(s, actor_of(s, request), resource_id, version)
+        )
 
     @put("/{resource_id:uuid}", sync_to_thread=True, summary="Register a new version")
     def revise(
@@ -94,11 +96,12 @@ class ProductController(Controller):
         with platform_of(request).unit() as s:
             return products.create(s, actor_of(s, request), data)
 
-    @get("/{product_id:uuid}", sync_to_thread=True)
-    def lookup(self, request: Req, product_id: FromPath[uuid.UUID]) -> ProductOut:
+    @get("/{product_id:uuid}")
+    async def lookup(self, request: Req, product_id: FromPath[uuid.UUID]) -> ProductOut:
         platform = platform_of(request)
-        with platform.unit(write=False) as s:
-            return products.get(s, actor_of(s, request), product_id, platform.settings.reviewers)
+        return await platform.read(
+            lambda s: products.get(s, actor_of(s, request), product_id, platform.settings.reviewers)
+        )
 
     @put(
         "/{product_id:uuid}",
@@ -166,8 +169,8 @@ class CatalogController(Controller):
         with platform.unit(write=False) as s:
             return products.review_queue(s, actor_of(s, request), platform.settings.reviewers)
 
-    @get("/search", sync_to_thread=True, summary="Full-text search with filters and facets")
-    def search(  # noqa: PLR0917 - Litestar binds each query parameter by name
+    @get("/search", summary="Full-text search with filters and facets")
+    async def search(  # noqa: PLR0917 - Litestar binds each query parameter by name
         self,
         request: Req,
         q: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -210,9 +213,12 @@ class CatalogController(Controller):
             limit=limit,
             facets=facets,
         )
-        with platform_of(request).unit(write=False) as s:
+
+        def run(s: Session) -> SearchPage:
             actor = actor_of(s, request)
             return search.run(s, query, actor.participant_id, actor.role in OVERSIGHT)
+
+        return await platform_of(request).read(run)
 
 
 ROUTES = [ResourceController, ProductController, CatalogController]

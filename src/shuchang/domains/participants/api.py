@@ -66,10 +66,11 @@ class ParticipantController(Controller):
                 region=region, cursor=cursor, limit=limit,
             )  # fmt: skip
 
-    @get("/{participant_id:uuid}", sync_to_thread=True, summary="Look a participant up")
-    def lookup(self, request: Req, participant_id: FromPath[uuid.UUID]) -> ParticipantOut:
-        with platform_of(request).unit(write=False) as s:
-            return service.get(s, actor_of(s, request), participant_id)
+    @get("/{participant_id:uuid}", summary="Look a participant up")
+    async def lookup(self, request: Req, participant_id: FromPath[uuid.UUID]) -> ParticipantOut:
+        return await platform_of(request).read(
+            lambda s: service.get(s, actor_of(s, request), participant_id)
+        )
 
     @get("/{participant_id:uuid}/verification", sync_to_thread=True)
     def verification(self, request: Req, participant_id: FromPath[uuid.UUID]) -> ParticipantDetail:
