@@ -22,8 +22,13 @@ from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    MetaData,
     Select,
+    Table,
+    Text,
+    bindparam,
     column,
     delete,
     func,
@@ -35,6 +40,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
 
 from shuchang.db import table_of
@@ -159,27 +165,64 @@ def index(session: Session, entries: list[EntryData], *, fresh: bool = False) ->
         if not _is_pg(session):
             session.execute(delete(_fts).where(_fts.c.rowid.in_(stale)))
         session.execute(delete(CatalogEntry).where(CatalogEntry.id.in_(stale)))
-    entries_table, terms_table = table_of(CatalogEntry), table_of(CatalogEntryTerm)
+    if _is_pg(session):
+        _insert_pg(session, entries)
+        return
+    entries_table = table_of(CatalogEntry)
     ids = session.scalars(
         insert(entries_table).returning(entries_table.c.id, sort_by_parameter_order=True),
         [_columns(e) for e in entries],
     ).all()
     terms = [t for i, e in zip(ids, entries, strict=True) for t in _terms(i, e)]
     if terms:
-        session.execute(insert(terms_table), terms)
-    texts = [
-        {"rowid": i, "body": _body(e), "chars": e.chars} for i, e in zip(ids, entries, strict=True)
-    ]
-    if _is_pg(session):
-        session.execute(
-            text(
-                "UPDATE catalog_entries SET search_vector = to_tsvector('simple', :body), "
-                "chars_vector = to_tsvector('simple', :chars) WHERE id = :rowid"
-            ),
-            texts,
+        session.execute(insert(table_of(CatalogEntryTerm)), terms)
+    session.execute(
+        insert(_fts),
+        [
+            {"rowid": i, "body": _body(e), "chars": e.chars}
+            for i, e in zip(ids, entries, strict=True)
+        ],
+    )
+
+
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+
+
+def _pg_entries() -> Any:
+    """INSERT into catalog_entries with both tsvectors computed in the same statement (an
+    UPDATE afterwards wrote every row twice); the vector columns are outside the model."""
+    target = Table(
+        "catalog_entries",
+        MetaData(),
+        *(c._copy() for c in table_of(CatalogEntry).c),
+        Column("search_vector", TSVECTOR),
+        Column("chars_vector", TSVECTOR),
+    )
+    return (
+        insert(target)
+        .values(
+            search_vector=func.to_tsvector(_SIMPLE, bindparam("body", type_=Text)),
+            chars_vector=func.to_tsvector(_SIMPLE, bindparam("chars", type_=Text)),
         )
-    else:
-        session.execute(insert(_fts), texts)
+        .returning(target.c.id, sort_by_parameter_order=True)
+    )
+
+
+_PG_ENTRIES = _pg_entries()
+
+
+def _insert_pg(session: Session, entries: list[EntryData]) -> None:
+    rows = [{**_columns(e), "body": _body(e), "chars": e.chars} for e in entries]
+    ids = session.scalars(_PG_ENTRIES, rows).all()
+    terms = [t for i, e in zip(ids, entries, strict=True) for t in _terms(i, e)]
+    if not terms:
+        return
+    # COPY: a bulk load's terms (several per entry) in one stream instead of parameter sets.
+    raw = session.connection().connection.driver_connection
+    sql = "COPY catalog_entry_terms (entry_id, facet, value) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for t in terms:
+            copy.write_row((t["entry_id"], t["facet"], t["value"]))
 
 
 def set_visible(session: Session, doc_id: uuid.UUID, visible: bool) -> None:
