@@ -36,7 +36,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from shuchang.canonical import canonical_json, digest
+from shuchang.canonical import canonical_json, canonical_json_of_plain, digest
 from shuchang.domains import evidence
 from shuchang.ports import Ed25519Signer, fingerprint, verify_signature
 from shuchang.settings import Settings
@@ -93,19 +93,9 @@ def _signed_part(kind: str, body: dict[str, Any]) -> bytes:
     return canonical_json({"type": TYPES[kind], "version": VERSION, "body": body})
 
 
-def issued_json(value: Any) -> bytes:
-    """RFC 8785 for the documents issued here, by the C encoder: their keys are ASCII, their
-    values strings, integers below 2**53, booleans and null, and for those JSON with sorted
-    keys and no whitespace *is* JCS (tests pin it against :func:`canonical_json`). Only for
-    signing what this module built; verification always uses :func:`canonical_json`."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
-
-
 def sign(kind: str, body: dict[str, Any], signer: Ed25519Signer) -> dict[str, Any]:
     public = signer.public_key()
-    signed = issued_json({"type": TYPES[kind], "version": VERSION, "body": body})
+    signed = canonical_json_of_plain({"type": TYPES[kind], "version": VERSION, "body": body})
     return {
         "type": TYPES[kind],
         "version": VERSION,
@@ -121,10 +111,10 @@ def sign(kind: str, body: dict[str, Any], signer: Ed25519Signer) -> dict[str, An
 
 def document_sha256(doc: dict[str, Any], *, issued: bool = False) -> str:
     """SHA-256 of the document as signed (everything but the attached ``evidence``);
-    ``issued``: a document this module just signed (:func:`issued_json` applies)."""
+    ``issued``: a document this module just signed (plain values: the C encoder applies)."""
     signed = {k: v for k, v in doc.items() if k != "evidence"}
     if issued:
-        return hashlib.sha256(issued_json(signed)).hexdigest()
+        return hashlib.sha256(canonical_json_of_plain(signed)).hexdigest()
     return digest(signed)
 
 
