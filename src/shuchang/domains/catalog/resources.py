@@ -154,10 +154,6 @@ def entry_of(resource: Mapping[str, Any], v: Mapping[str, Any]) -> search.EntryD
     )
 
 
-def entry_for(resource: Resource, v: ResourceVersion) -> search.EntryData:
-    return entry_of(row_values(resource), row_values(v))
-
-
 def evidence_payload(v: Mapping[str, Any]) -> dict[str, Any]:
     """What the log says about a version: a plain shape (strings, integers, booleans)."""
     return {
@@ -191,19 +187,18 @@ def build(
 def register(session: Session, actor: Actor, data: ResourceIn) -> ResourceOut:
     now = utcnow()
     values, version_columns = build(session, actor, data, now)
-    resource, version = Resource(**values), ResourceVersion(**version_columns)
-    session.add(resource)
+    session.add(Resource(**values))
     session.flush()
-    session.add(version)
+    session.add(ResourceVersion(**version_columns))
     search.index(session, [entry_of(values, version_columns)], fresh=True)
     evidence.record(
         session,
         "resource.registered",
-        f"resource:{resource.id}",
+        f"resource:{values['id']}",
         actor.ref,
         evidence_payload(version_columns),
     )
-    return to_out(resource, version, show_location=True)
+    return out_of(values, version_columns, show_location=True)
 
 
 def _owned(session: Session, actor: Actor, resource_id: uuid.UUID) -> Resource:
