@@ -1,7 +1,9 @@
-"""Migration 0006: entries indexed before filter terms existed are found with filters after it.
+"""Migrations 0006 and 0014: entries indexed before them are found and counted after them.
 
 A search with a query intersects classification, industry and region inside the full-text
 index; an entry indexed without those terms would silently drop out of filtered searches.
+Facets and the hits' tags, regions and industries come from the entry's packed
+``facet_values`` (0014); an entry without them would show none.
 """
 
 from __future__ import annotations
@@ -78,3 +80,19 @@ def test_old_entries_get_filter_terms_and_lose_them_on_downgrade(scratch: Engine
             else text("SELECT search_vector::text FROM catalog_entries WHERE id = 1")
         )
     assert "ǂ" not in indexed and "积金" in indexed
+
+
+def test_old_entries_get_their_facet_values(scratch: Engine) -> None:
+    upgrade(scratch, BEFORE)
+    _old_entry(scratch)
+
+    upgrade(scratch)
+
+    query = search.Query(q="公积金")
+    with session_scope(make_session_factory(scratch), write=False) as session:
+        page = search.run(session, query, None, oversight=True)
+    (hit,) = page.items
+    assert (hit.tags, hit.regions, hit.industries) == (["公积金"], ["330302"], ["S94"])
+    assert [(f.value, f.count) for f in page.facets["tag"]] == [("公积金", 1)]
+    assert [(f.value, f.count) for f in page.facets["region"]] == [("330302", 1)]
+    assert [(f.value, f.count) for f in page.facets["classification"]] == [("general", 1)]

@@ -150,6 +150,8 @@ class CatalogEntry(Base):
     price_model: Mapped[str | None] = mapped_column(String(16))
     price_period: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The entry's tags, regions and industries packed for facet counting (search.pack_facets).
+    facet_values: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class CatalogEntryTerm(Base):
