@@ -489,8 +489,10 @@ def say(message: str) -> None:
 
 @contextlib.contextmanager
 def database(backend: str, opts: argparse.Namespace) -> Iterator[ScratchDb]:
-    """A scratch database; with --keep/--skip-import a named one that outlives the run."""
-    if not (opts.keep or opts.skip_import):
+    """A scratch database; with --keep/--skip-import a named one that outlives the run (a
+    reused database is never dropped: it took the import to build)."""
+    keep = opts.keep or opts.skip_import
+    if not keep:
         with scratch_database(backend, DB_NAME, opts.pg_url) as db:
             yield db
         return
@@ -506,7 +508,7 @@ def database(backend: str, opts: argparse.Namespace) -> Iterator[ScratchDb]:
         try:
             yield ScratchDb(url=f"sqlite:///{path}", backend=backend, path=path)
         finally:
-            if not opts.keep:
+            if not keep:
                 for f in root.glob(f"{path.name}*"):
                     f.unlink()
         return
@@ -524,7 +526,7 @@ def database(backend: str, opts: argparse.Namespace) -> Iterator[ScratchDb]:
         url = make_url(opts.pg_url).set(database=DB_NAME).render_as_string(hide_password=False)
         yield ScratchDb(url=url, backend=backend)
     finally:
-        if not opts.keep:
+        if not keep:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
         admin.dispose()
