@@ -13,6 +13,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from shuchang.domains.participants import access
@@ -44,7 +45,7 @@ def presented_key(request: Request[Any, Any, Any]) -> str | None:
 
 
 def actor_of(
-    session: Session, request: Request[Any, Any, Any], *, allow_inactive: bool = False
+    session: Session | Connection, request: Request[Any, Any, Any], *, allow_inactive: bool = False
 ) -> Actor:
     """The authenticated actor: an API key header, or the console's session cookie."""
     secret = presented_key(request)

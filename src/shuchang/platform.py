@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 from litestar.concurrency import sync_to_thread
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shuchang.db import make_engine, make_session_factory, session_scope
@@ -75,6 +75,18 @@ class Platform:
     def _read(self, work: Callable[[Session], T]) -> T:
         with self.unit(write=False) as session:
             return work(session)
+
+    async def read_rows(self, work: Callable[[Connection], T]) -> T:
+        """:meth:`read` for work that runs Core statements only: a bare connection, rolled back
+        when it is returned, without the ORM unit around it (a session's setup and teardown
+        cost 70-90 µs, a tenth of the CPU of a catalog lookup over HTTP)."""
+        if self.engine.dialect.name == "sqlite":
+            return self._read_rows(work)
+        return await sync_to_thread(self._read_rows, work)
+
+    def _read_rows(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as connection:
+            return work(connection)
 
     @contextmanager
     def unit(self, *, write: bool = True) -> Iterator[Session]:

@@ -47,8 +47,8 @@ class ResourceController(Controller):
         resource_id: FromPath[uuid.UUID],
         version: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> ResourceOut:
-        return await platform_of(request).read(
-            lambda s: resources.get(s, actor_of(s, request), resource_id, version)
+        return await platform_of(request).read_rows(
+            lambda c: resources.get(c, actor_of(c, request), resource_id, version)
         )
 
     @put("/{resource_id:uuid}", sync_to_thread=True, summary="Register a new version")

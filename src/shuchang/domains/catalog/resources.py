@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Integer, Uuid, bindparam, func, select
+from sqlalchemy import Connection, Integer, Uuid, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shuchang.db import row_values, table_of, utcnow
@@ -255,12 +255,16 @@ _LOOKUP = (
 
 
 def get(
-    session: Session, actor: Actor, resource_id: uuid.UUID, version: int | None = None
+    session: Session | Connection,
+    actor: Actor,
+    resource_id: uuid.UUID,
+    version: int | None = None,
 ) -> ResourceOut:
     """A resource as the actor may see it: core data and locations only for owner and oversight."""
     row = session.execute(_LOOKUP, {"id": resource_id, "version": version}).mappings().first()
     if row is None:
-        if version is None or session.get(Resource, resource_id) is None:
+        exists = select(_R.c.id).where(_R.c.id == resource_id)
+        if version is None or session.execute(exists).first() is None:
             raise NotFound("Resource not found", "数据资源不存在", code="resource.not_found")
         raise NotFound(
             "No such version", "该版本不存在", code="resource.version_not_found", field="version"

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from shuchang.db import utcnow
@@ -118,7 +118,9 @@ def revoke_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKeyOut:
     return _out(row)
 
 
-def authenticate(session: Session, secret: str | None, *, allow_inactive: bool = False) -> Actor:
+def authenticate(
+    session: Session | Connection, secret: str | None, *, allow_inactive: bool = False
+) -> Actor:
     """Resolve a presented key to an actor, or raise :class:`Unauthenticated`.
 
     Keys of participants that are not active (pending review, suspended, revoked) only work
@@ -130,7 +132,8 @@ def authenticate(session: Session, secret: str | None, *, allow_inactive: bool =
         )
     # A pre-built Core statement on the unit's connection: this runs on every request, and
     # the ORM layers cost more than the query (benchmarks/participants_load.py).
-    found = session.connection().execute(_AUTH, {"key_hash": hash_key(secret)}).first()
+    connection = session.connection() if isinstance(session, Session) else session
+    found = connection.execute(_AUTH, {"key_hash": hash_key(secret)}).first()
     if found is None:
         raise Unauthenticated("Unknown API key", "API 密钥无效", code="api_key.unknown")
     key_id, role, revoked_at, participant_id, status = found
