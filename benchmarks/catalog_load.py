@@ -6,7 +6,8 @@ with filters p99 <= 50 ms at 8 concurrent connections, on SQLite and on PostgreS
 import >= 5,000 resources/s.
 
 For each backend (SQLite file in a temp dir; PostgreSQL scratch database
-``shuchang_bench_catalog``, dropped after unless ``--keep``):
+``shuchang_bench_catalog``, dropped after unless ``--keep``; a database reused with
+``--skip-import`` is never dropped):
 
 1. register ``--providers`` providers and a few consumers through ``service.register``
    (lenient rule; the consumers' API keys are the load's callers);
