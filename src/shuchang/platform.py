@@ -77,15 +77,22 @@ class Platform:
             return work(session)
 
     async def read_rows(self, work: Callable[[Connection], T]) -> T:
-        """:meth:`read` for work that runs Core statements only: a bare connection, rolled back
-        when it is returned, without the ORM unit around it (a session's setup and teardown
-        cost 70-90 µs, a tenth of the CPU of a catalog lookup over HTTP)."""
+        """:meth:`read` for work that runs Core statements only: a bare connection without the
+        ORM unit around it (a session's setup and teardown cost 70-90 µs, a tenth of the CPU
+        of a catalog lookup over HTTP).
+
+        On PostgreSQL each statement runs in autocommit: no BEGIN and ROLLBACK round trips
+        (a lookup's two statements: 1,400 -> 815 µs). So the statements may see different
+        snapshots; use it only where that is harmless (an API key check, then one read).
+        """
         if self.engine.dialect.name == "sqlite":
             return self._read_rows(work)
         return await sync_to_thread(self._read_rows, work)
 
     def _read_rows(self, work: Callable[[Connection], T]) -> T:
         with self.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             return work(connection)
 
     @contextmanager
