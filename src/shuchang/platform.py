@@ -68,9 +68,12 @@ class Platform:
         650 µs of CPU inline, 870–1,450 µs through the pool, benchmarks/README.md). On
         PostgreSQL every statement is a network round trip, so it runs in the pool.
         """
+        return await self._inline_or_pooled(lambda: self._read(work))
+
+    async def _inline_or_pooled(self, run: Callable[[], T]) -> T:
         if self.engine.dialect.name == "sqlite":
-            return self._read(work)
-        return await sync_to_thread(self._read, work)
+            return run()
+        return await sync_to_thread(run)
 
     def _read(self, work: Callable[[Session], T]) -> T:
         with self.unit(write=False) as session:
@@ -85,9 +88,7 @@ class Platform:
         (a lookup's two statements: 1,400 -> 815 µs). So the statements may see different
         snapshots; use it only where that is harmless (an API key check, then one read).
         """
-        if self.engine.dialect.name == "sqlite":
-            return self._read_rows(work)
-        return await sync_to_thread(self._read_rows, work)
+        return await self._inline_or_pooled(lambda: self._read_rows(work))
 
     def _read_rows(self, work: Callable[[Connection], T]) -> T:
         with self.engine.connect() as connection:
