@@ -1,9 +1,11 @@
-"""Migrations 0006 and 0014: entries indexed before them are found and counted after them.
+"""Migrations 0006, 0014 and 0015: entries indexed before them are found and counted after.
 
 A search with a query intersects classification, industry and region inside the full-text
 index; an entry indexed without those terms would silently drop out of filtered searches.
 Facets and the hits' tags, regions and industries come from the entry's packed
-``facet_values`` (0014); an entry without them would show none.
+``facet_values`` (0014); an entry without them would show none. On PostgreSQL a search
+reads the newest id buckets first with their bucket terms in the text query (0015); an entry
+without its term would be missing from the window.
 """
 
 from __future__ import annotations
@@ -20,37 +22,43 @@ from shuchang.migrations import downgrade, upgrade
 BEFORE = "0005"
 
 
-def _old_entry(engine: Engine) -> None:
+def _old_entry(engine: Engine, entry_id: int = 1) -> None:
     """One entry as the index wrote it at revision 0005: text terms only."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO catalog_entries (id, doc_type, doc_id, provider_id, visible, title,"
-                " summary, classification, industry, region, updated_at) VALUES (1, 'resource',"
+                " summary, classification, industry, region, updated_at) VALUES (:id, 'resource',"
                 " :doc, :provider, true, '住房公积金缴存', '', 'general', 'S94', '330302', :now)"
             ).bindparams(
                 bindparam("doc", type_=Uuid),
                 bindparam("provider", type_=Uuid),
                 bindparam("now", type_=UTCDateTime),
             ),
-            {"doc": uuid.uuid4(), "provider": uuid.uuid4(), "now": datetime.now(UTC)},
+            {
+                "id": entry_id,
+                "doc": uuid.uuid4(),
+                "provider": uuid.uuid4(),
+                "now": datetime.now(UTC),
+            },
         )
         conn.execute(
             text(
                 "INSERT INTO catalog_entry_terms (entry_id, facet, value) VALUES"
-                " (1, 'industry', 'S94'), (1, 'region', '330302'), (1, 'tag', '公积金')"
-            )
+                " (:id, 'industry', 'S94'), (:id, 'region', '330302'), (:id, 'tag', '公积金')"
+            ),
+            {"id": entry_id},
         )
         body = "住房 房公 公积 积金 金缴 缴存"
         conn.execute(
-            text("INSERT INTO catalog_fts (rowid, body, chars) VALUES (1, :body, '')")
+            text("INSERT INTO catalog_fts (rowid, body, chars) VALUES (:id, :body, '')")
             if sqlite
             else text(
                 "UPDATE catalog_entries SET search_vector = to_tsvector('simple', :body),"
-                " chars_vector = ''::tsvector WHERE id = 1"
+                " chars_vector = ''::tsvector WHERE id = :id"
             ),
-            {"body": body},
+            {"id": entry_id, "body": body},
         )
 
 
@@ -96,3 +104,22 @@ def test_old_entries_get_their_facet_values(scratch: Engine) -> None:
     assert [(f.value, f.count) for f in page.facets["tag"]] == [("公积金", 1)]
     assert [(f.value, f.count) for f in page.facets["region"]] == [("330302", 1)]
     assert [(f.value, f.count) for f in page.facets["classification"]] == [("general", 1)]
+
+
+def test_old_entries_get_their_id_bucket_and_lose_it_on_downgrade(scratch: Engine) -> None:
+    entry_id = 5 << search.BUCKET_SHIFT  # the newest bucket is 5: the first read uses terms
+    upgrade(scratch, BEFORE)
+    _old_entry(scratch, entry_id)
+
+    upgrade(scratch)
+
+    assert _found(scratch)
+    assert _found(scratch, industry="S94")
+    if scratch.dialect.name == "postgresql":
+        downgrade(scratch, "0014")
+        with scratch.connect() as conn:
+            indexed = conn.scalar(
+                text("SELECT search_vector::text FROM catalog_entries WHERE id = :id"),
+                {"id": entry_id},
+            )
+        assert "ǂb" not in indexed and "积金" in indexed
