@@ -451,7 +451,7 @@ def _window(
 
     Relevance ranks this window, not every match: a common character matches 150,000 entries,
     and scoring each (bm25 costs ~15 µs a match in FTS5) is far more than a search may take.
-    The text index yields matches in id order and stops at the limit.
+    FTS5 yields matches in rowid order and stops at the limit; PostgreSQL: :func:`_pg_window`.
     """
     stmt = select(*_WINDOW_COLUMNS).where(*conds)
     if not phrases:
